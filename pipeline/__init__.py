@@ -1,0 +1,1 @@
+"""Plumbline's pipeline: everything that computes or writes."""

@@ -1,0 +1,233 @@
+"""The ``plumbline`` command: serve, run and status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from pipeline.ingest import SourceError, check_source
+from pipeline.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("plumbline")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    try:
+        return load_settings(data_dir=args.data_dir, config=args.config, **overrides)
+    except SettingsError as error:
+        for line in error.problems:
+            _err(f"plumbline: {line}")
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _check_source(settings: Settings) -> None:
+    try:
+        check_source(settings)
+    except SourceError as error:
+        _err(f"plumbline: {error}")
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _acquire(settings: Settings, url: str | None):
+    from pipeline.warehouse import DataDirInUse, DataDirLock
+
+    try:
+        return DataDirLock(settings.data_dir, url).acquire()
+    except DataDirInUse as error:
+        _err(f"plumbline: {error}. Stop that process first, or use another --data-dir.")
+        raise SystemExit(EXIT_FAILED) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app and run the scheduler in this process, which owns the warehouse."""
+    settings = _settings(args, host=args.host, port=args.port)
+    _configure_logging(settings.log_level)
+    _check_source(settings)
+    url = f"http://{settings.host}:{settings.port}"
+    lock = _acquire(settings, url)
+
+    import waitress
+
+    from app import create_app
+    from app.api import register_api
+    from pipeline.democlock import DemoClock
+    from pipeline.runner import Runner
+    from pipeline.scheduler import build_scheduler
+    from pipeline.warehouse import Warehouse, runs
+
+    wh = Warehouse(settings.warehouse_path)
+    interrupted = runs.mark_interrupted_runs(wh)
+    if interrupted:
+        log.warning("runs %s were left running by a crash; marked failed (interrupted)", interrupted)
+    runner = Runner(settings, wh)
+    clock = DemoClock(settings, wh) if settings.dataset.is_demo else None
+    app = create_app(settings, wh, runner.start_run)
+    register_api(app.server, settings, wh)
+    scheduler = build_scheduler(settings, runner, clock)
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    scheduler.start()
+    log.info("Plumbline is serving %s on %s (data dir %s)", settings.dataset.source, url,
+             settings.data_dir.resolve())
+    try:
+        waitress.serve(app.server, host=settings.host, port=settings.port, threads=8,
+                       ident="Plumbline", clear_untrusted_proxy_headers=True)
+    except OSError as error:
+        _err(f"plumbline: cannot listen on {url}: {error.strerror or error}; "
+             "pick another --port or stop the program using it")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        scheduler.shutdown(wait=False)
+        runner.shutdown(wait=False)
+        wh.close()
+        lock.release()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the pipeline once now, with a progress bar per step."""
+    settings = _settings(args)
+    _configure_logging("WARNING" if not args.verbose else "INFO")
+    _check_source(settings)
+    lock = _acquire(settings, None)
+
+    from pipeline.democlock import DemoClock
+    from pipeline.progress import StepBars
+    from pipeline.runner import Runner
+    from pipeline.warehouse import Warehouse, runs
+
+    wh = Warehouse(settings.warehouse_path)
+    try:
+        interrupted = runs.mark_interrupted_runs(wh)
+        if interrupted:
+            _err(f"runs {interrupted} were left running by a crash; marked failed (interrupted)")
+        if settings.dataset.is_demo:
+            released = DemoClock(settings, wh).advance()
+            if released:
+                _out(f"demo clock: released month(s) {released[0]}..{released[-1]}")
+        bars = StepBars()
+        runner = Runner(settings, wh, hook=bars.hook)
+        started = time.perf_counter()
+        request, reason = runner.run_now("cli", None)
+        bars.close()
+        runner.shutdown()
+        if reason is not None:
+            _err(f"plumbline: run #{request.run_id} failed: {reason}")
+            return EXIT_FAILED
+        _out(f"run #{request.run_id} succeeded in {time.perf_counter() - started:.1f} s")
+        return 0
+    finally:
+        wh.close()
+        lock.release()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print the warehouse, champion and last runs; ``--json`` for scripts."""
+    settings = _settings(args)
+    from pipeline.status import collect_status, format_status
+    from pipeline.warehouse import DataDirInUse, DataDirLock, Warehouse
+
+    if not settings.warehouse_path.exists():
+        _err(f"plumbline: no warehouse in {settings.data_dir.resolve()} yet; "
+             "start `plumbline serve` or `plumbline run` first")
+        return EXIT_FAILED
+    try:
+        lock = DataDirLock(settings.data_dir).acquire()
+    except DataDirInUse as busy:
+        status = _status_from_server(busy)
+        if status is None:
+            return EXIT_FAILED
+    else:
+        try:
+            with Warehouse(settings.warehouse_path, read_only=True) as wh:
+                status = collect_status(settings, wh)
+        finally:
+            lock.release()
+    _out(json.dumps(status, default=str) if args.json else format_status(status))
+    return 0
+
+
+def _status_from_server(busy: Any) -> dict | None:
+    """While ``serve`` owns the warehouse, ask it over HTTP instead of opening the file."""
+    if not busy.url:
+        _err(f"plumbline: {busy}; a run is in progress, try again when it ends")
+        return None
+    try:
+        with urllib.request.urlopen(busy.url + "/api/status", timeout=10) as response:
+            return json.loads(response.read())
+    except OSError as error:
+        _err(f"plumbline: {busy}, and its server at {busy.url} did not answer: {error}")
+        return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``plumbline`` command."""
+    parser = argparse.ArgumentParser(prog="plumbline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", type=Path, default=None,
+                       help="runtime data dir (default ./data or PLUMBLINE_DATA_DIR)")
+        p.add_argument("--config", type=Path, default=None,
+                       help="settings TOML (default <data-dir>/plumbline.toml when present)")
+
+    serve = sub.add_parser("serve", help="serve the web app and run the scheduler")
+    common(serve)
+    serve.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8050)")
+    serve.set_defaults(func=cmd_serve)
+
+    run = sub.add_parser("run", help="run the pipeline once now")
+    common(run)
+    run.add_argument("-v", "--verbose", action="store_true", help="log each step's details")
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="warehouse, champion model and last runs")
+    common(status)
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``plumbline`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Run heavy work (training, scoring) in a child process, so the web never waits on the GIL.
+
+The child is spawned (not forked: the owner holds DuckDB and threads), runs at a lower CPU
+priority with its BLAS/OpenMP pools pinned, dies with its parent (``PR_SET_PDEATHSIG``), and
+sends back a small picklable result. Bulk data goes through Parquet files in the work dir.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import logging
+import multiprocessing as mp
+import os
+import signal
+import traceback
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+
+
+class ComputeFailed(RuntimeError):
+    """The child process raised or died; the message carries its reason."""
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:  # not Linux: the child may outlive a killed parent, which is only wasteful
+        log.debug("prctl unavailable; child will not die with its parent")
+
+
+def _child_main(conn: Any, target: str, kwargs: dict[str, Any], threads: int, nice: int) -> None:
+    _die_with_parent()
+    try:
+        os.nice(nice)
+    except OSError:
+        log.debug("could not lower the child's priority")
+    try:
+        from threadpoolctl import threadpool_limits
+
+        module_name, func_name = target.rsplit(".", 1)
+        func = getattr(importlib.import_module(module_name), func_name)
+        # Limit after the import, when numpy's BLAS and sklearn's OpenMP are loaded.
+        with threadpool_limits(limits=threads):
+            result = func(**kwargs)
+        conn.send(("ok", result))
+    except BaseException as error:  # everything must reach the parent as a message
+        conn.send(("error", f"{type(error).__name__}: {error}", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def run_in_child(target: str, kwargs: dict[str, Any], threads: int = 1, nice: int = 10) -> Any:
+    """Call ``target`` ("module.function") with ``kwargs`` in a spawned child; return its result.
+
+    Raises :class:`ComputeFailed` when the function raises or the child dies.
+    """
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(
+        target=_child_main,
+        args=(send, target, kwargs, threads, nice),
+        daemon=True,
+        name=f"plumbline-{target.rsplit('.', 1)[-1]}",
+    )
+    child.start()
+    send.close()
+    try:
+        message = receive.recv()
+    except EOFError:
+        child.join()
+        raise ComputeFailed(
+            f"{target} died without an answer (exit code {child.exitcode}); "
+            "the machine may be out of memory"
+        ) from None
+    finally:
+        receive.close()
+    child.join()
+    if message[0] == "ok":
+        return message[1]
+    log.error("child %s failed:\n%s", target, message[2])
+    raise ComputeFailed(message[1])

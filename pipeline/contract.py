@@ -1,0 +1,84 @@
+"""The data contract: what a batch must look like, inferred from the first accepted batch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from pipeline.settings import DatasetSettings
+
+NUMERIC_SHARE = 0.98  # a column is numeric when this share of its non-null values parse as numbers
+MAX_CATEGORIES = 200
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What one staged text column looks like, measured in SQL."""
+
+    name: str
+    non_null: int
+    numeric_ok: int
+    q001: float | None
+    q999: float | None
+    categories: list[str]
+
+
+@dataclass
+class Contract:
+    """Column roles and allowed values; serialised as JSON in the warehouse."""
+
+    entity_id: str
+    event_time: str
+    target: str
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    ranges: dict[str, list[float]] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[str]:
+        """Model input columns: categorical first, then numeric."""
+        return [*self.categorical, *self.numeric]
+
+    def to_json(self) -> str:
+        """The contract as a JSON string."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Contract:
+        """Read a contract written by :meth:`to_json`."""
+        return cls(**json.loads(text))
+
+
+def plausible_range(q001: float, q999: float) -> list[float]:
+    """Values outside this are absurd outliers: a wide band around the 0.1-99.9% quantiles.
+
+    A column whose low quantile is non-negative stays non-negative (tenure, usage, money).
+    """
+    spread = max(q999 - q001, abs(q999), 1.0)
+    low = 0.0 if q001 >= 0 else q001 - 3 * spread
+    return [low, q999 + 3 * spread]
+
+
+def infer_contract(profiles: list[ColumnProfile], dataset: DatasetSettings) -> Contract:
+    """Decide each column's role from its profile and the dataset settings."""
+    keys = {dataset.entity_id, dataset.event_time, dataset.target}
+    contract = Contract(dataset.entity_id, dataset.event_time, dataset.target)
+    for p in profiles:
+        if p.name in keys:
+            continue
+        if p.name in dataset.pii or p.name.startswith("_"):
+            contract.dropped.append(p.name)
+            continue
+        is_numeric = p.non_null > 0 and p.numeric_ok >= NUMERIC_SHARE * p.non_null
+        if is_numeric and p.q001 is not None and p.q999 is not None:
+            contract.numeric.append(p.name)
+            contract.ranges[p.name] = plausible_range(p.q001, p.q999)
+        elif p.name in dataset.segments or len(p.categories) <= MAX_CATEGORIES:
+            contract.categorical.append(p.name)
+            contract.categories[p.name] = sorted(p.categories)
+        else:
+            # Free text with hundreds of values (ids, notes) is no use to the model.
+            contract.dropped.append(p.name)
+    return contract

@@ -1,0 +1,367 @@
+"""The flow: runs ingest -> validate -> clean -> train -> score and records every step.
+
+Steps stage their results in TEMP tables on the run's own cursor; heavy compute runs in child
+processes; the last step publishes everything in one transaction. A failure anywhere leaves
+the published warehouse exactly as it was, and the run marked failed with a readable reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from pipeline import ingest
+from pipeline.compute import ComputeFailed, run_in_child
+from pipeline.contract import Contract, infer_contract
+from pipeline.settings import Settings
+from pipeline.warehouse import Warehouse, cleaning, datasets, models, runs
+from pipeline.warehouse import batches as batch_store
+from pipeline.warehouse.publish import BatchOutcome, ModelRecord, Publication, publish
+
+log = logging.getLogger(__name__)
+
+STEPS = ("ingest", "validate", "clean", "train", "score")
+
+ProgressHook = Callable[[str, str, dict[str, Any]], None]
+
+
+__all__ = ["STEPS", "ComputeFailed", "Flow", "ProgressHook", "RunFailed"]
+
+
+class RunFailed(RuntimeError):
+    """A step failed; the message is the reason shown to people."""
+
+
+@dataclass
+class StepResult:
+    """What a step reports: rows in and out and a small detail dict."""
+
+    rows_in: int | None = None
+    rows_out: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunState:
+    """Data carried between the steps of one run."""
+
+    run_id: int
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    staged: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # batch -> kind, cols
+    contract: Contract | None = None
+    pub: Publication | None = None
+    model_since: date | None = None
+
+
+class Flow:
+    """Runs the pipeline once for a given run id."""
+
+    def __init__(self, settings: Settings, wh: Warehouse, hook: ProgressHook | None = None):
+        self.settings = settings
+        self.wh = wh
+        self.hook = hook or (lambda step, status, detail: None)
+
+    def execute(self, run_id: int) -> dict[str, Any]:
+        """Run every step; returns the run summary. Raises :class:`RunFailed` on failure."""
+        state = RunState(run_id=run_id, pub=Publication(run_id=run_id))
+        cur = self.wh.cursor()
+        work = self.settings.work_dir / f"run-{run_id}"
+        work.mkdir(parents=True, exist_ok=True)
+        summary: dict[str, Any] = {}
+        try:
+            cleaning.ensure_staging(cur)
+            for position, name in enumerate(STEPS, start=1):
+                step = getattr(self, f"_{name}")
+                runs.start_step(self.wh, run_id, position, name)
+                self.hook(name, "running", {})
+                started = time.perf_counter()
+                try:
+                    result: StepResult = step(cur, state, work)
+                except Exception as error:
+                    reason = _reason(error)
+                    runs.finish_step(self.wh, run_id, name, "failed", error=reason)
+                    self.hook(name, "failed", {"error": reason})
+                    raise RunFailed(f"{name}: {reason}") from error
+                result.detail["seconds"] = round(time.perf_counter() - started, 3)
+                summary[name] = result.detail
+                closing = runs.finish_step_sql(
+                    run_id, name, "succeeded", result.rows_in, result.rows_out, result.detail, None
+                )
+                if name != STEPS[-1]:
+                    self.wh.execute(*closing)
+                    self.hook(name, "succeeded", result.detail)
+                    continue
+                # The last step, the run's success and all its results commit together.
+                state.pub.closing += [closing, runs.finish_run_sql(run_id, "succeeded", None, summary)]
+                try:
+                    publish(self.wh, cur, state.pub, self.settings.dataset)
+                except Exception as error:
+                    reason = _reason(error)
+                    runs.finish_step(self.wh, run_id, name, "failed", error=f"publish: {reason}")
+                    self.hook(name, "failed", {"error": reason})
+                    raise RunFailed(f"publish: {reason}") from error
+                self.hook(name, "succeeded", result.detail)
+            return summary
+        finally:
+            cur.close()
+            shutil.rmtree(work, ignore_errors=True)
+
+    # -- steps -----------------------------------------------------------------------------
+    def _ingest(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
+        ingest.check_source(self.settings)
+        found = ingest.scan(ingest.source_paths(self.settings))
+        known = batch_store.known_hashes(self.wh)
+        new, repeats = [], []
+        for f in found:
+            if f.content_hash in known:
+                repeats.append(f.path.name)
+                continue
+            stored = ingest.keep_copy(f, self.settings.raw_dir)
+            batch_id = batch_store.register(self.wh, state.run_id, f, stored)
+            known.add(f.content_hash)
+            new.append(batch_id)
+        state.pending = batch_store.pending(self.wh)
+        return StepResult(
+            rows_in=len(found),
+            rows_out=len(state.pending),
+            detail={
+                "files_seen": len(found),
+                "new_batches": len(new),
+                "already_ingested": len(repeats),
+                "pending_batches": len(state.pending),
+            },
+        )
+
+    def _validate(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
+        state.contract = models.latest_contract(self.wh)
+        dataset = self.settings.dataset
+        label_cols = {dataset.entity_id, dataset.event_time, dataset.target}
+        rows, rejected = 0, 0
+        for batch in state.pending:
+            bid = batch["batch_id"]
+            try:
+                columns = cleaning.stage_file(cur, batch["stored_path"], batch["suffix"])
+            except cleaning.BatchRejected as error:
+                state.pub.batches.append(
+                    BatchOutcome(bid, "rejected", f"{batch['file_name']}: {error}")
+                )
+                rejected += 1
+                continue
+            rows += cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
+            kind = "labels" if set(columns) <= label_cols and dataset.target in columns else "data"
+            if kind == "data" and state.contract is None:
+                state.contract = infer_contract(cleaning.profile(cur, columns), dataset)
+                state.pub.contract_is_new = True
+            cur.execute(f"ALTER TABLE stage_raw RENAME TO raw_{int(bid)}")
+            state.staged[bid] = (kind, columns)
+        state.pub.contract = state.contract
+        return StepResult(
+            rows_in=rows,
+            rows_out=rows,
+            detail={
+                "batches": len(state.pending),
+                "rejected": rejected,
+                "contract": "inferred" if state.pub.contract_is_new else "existing",
+            },
+        )
+
+    def _clean(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
+        totals = {
+            "rows_in": 0,
+            "accepted": 0,
+            "quarantined": 0,
+            "duplicates_removed": 0,
+            "text_normalised": 0,
+            "outliers_nulled": 0,
+            "labels": 0,
+        }
+        # Data before labels, so labels in the same run find their rows.
+        order = sorted(state.staged.items(), key=lambda kv: (kv[1][0] == "labels", kv[0]))
+        for bid, (kind, columns) in order:
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW stage_raw AS SELECT * FROM raw_{int(bid)}")
+            name = next(b["file_name"] for b in state.pending if b["batch_id"] == bid)
+            try:
+                if state.contract is None:
+                    raise cleaning.BatchRejected(
+                        "labels arrived before any data; they are kept and will be applied "
+                        "once data for these entities has been accepted"
+                    )
+                if kind == "labels":
+                    report = cleaning.clean_label_batch(cur, bid, state.contract)
+                else:
+                    report = cleaning.clean_data_batch(cur, bid, columns, state.contract)
+            except cleaning.BatchRejected as error:
+                if state.contract is None:
+                    continue  # stays pending for a later run
+                state.pub.batches.append(BatchOutcome(bid, "rejected", f"{name}: {error}"))
+                continue
+            if report.rows_in != report.rows_accepted + report.rows_quarantined:
+                raise RunFailed(
+                    f"batch {bid} ({name}): rows in {report.rows_in} != accepted "
+                    f"{report.rows_accepted} + quarantined {report.rows_quarantined}"
+                )
+            state.pub.batches.append(BatchOutcome(bid, "accepted", None, report))
+            for key, value in (
+                ("rows_in", report.rows_in),
+                ("accepted", report.rows_accepted),
+                ("quarantined", report.rows_quarantined),
+                ("duplicates_removed", report.duplicates_removed),
+                ("text_normalised", report.text_normalised),
+                ("outliers_nulled", report.outliers_nulled),
+                ("labels", report.labels_applied),
+            ):
+                totals[key] += value
+            cur.execute("DROP VIEW stage_raw")
+            cur.execute(f"DROP TABLE raw_{int(bid)}")
+        return StepResult(rows_in=totals["rows_in"], rows_out=totals["accepted"], detail=totals)
+
+    def _train(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
+        contract = state.contract
+        if contract is None or not datasets.create_work_views(cur):
+            return StepResult(0, 0, {"skipped": "no clean data yet"})
+        periods = datasets.labelled_periods(cur, contract)
+        needed = self.settings.holdout_periods + 1
+        if len(periods) < needed:
+            return StepResult(
+                0, 0, {"skipped": f"needs labels from {needed} months; has {len(periods)}"}
+            )
+        latest = models.latest_model(self.wh)
+        state.model_since = models.first_holdout(self.wh)
+        if (
+            latest is not None
+            and latest["holdout_to"] is not None
+            and periods[-1] <= latest["holdout_to"]
+        ):
+            return StepResult(0, 0, {"skipped": f"no new labels since model v{latest['version']}"})
+        window = periods[-(self.settings.train_window_periods + self.settings.holdout_periods) :]
+        path = work / "train.parquet"
+        rows = datasets.export_training(cur, contract, window[0], path)
+        version = models.next_version(self.wh)
+        champion = models.champion(self.wh)
+        spec = {
+            "categorical": contract.categorical,
+            "numeric": contract.numeric,
+            "seed": self.settings.demo.seed,
+        }
+        info = run_in_child(
+            "pipeline.tasks.train_task",
+            {
+                "train_path": str(path),
+                "spec": spec,
+                "holdout_periods": self.settings.holdout_periods,
+                "artefact_dir": str(self.settings.artefact_dir),
+                "version": version,
+                "champion": None
+                if champion is None
+                else {"path": champion["artefact_path"], "sha256": champion["sha256"]},
+            },
+            threads=self.settings.compute_threads,
+        )
+        aliases = _alias_decision(version, info, champion)
+        state.pub.model = ModelRecord(
+            version,
+            info,
+            {"categorical": contract.categorical, "numeric": contract.numeric},
+            aliases,
+        )
+        if state.model_since is None:
+            state.model_since = info["holdout_from"]
+        detail = {
+            "version": version,
+            "roc_auc": round(info["metrics"]["roc_auc"], 4),
+            "train_rows": info["train_rows"],
+            "holdout_rows": info["holdout_rows"],
+            "fit_seconds": round(info["fit_seconds"], 2),
+            "decision": "; ".join(f"{a}: {r}" for a, r in aliases),
+        }
+        return StepResult(
+            rows_in=rows, rows_out=info["train_rows"] + info["holdout_rows"], detail=detail
+        )
+
+    def _score(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
+        pub = state.pub
+        model = _serving_model(pub.model, models.champion(self.wh))
+        rows_in = rows_out = 0
+        detail: dict[str, Any] = {}
+        if model is None:
+            detail["skipped"] = "no model yet"
+        elif state.contract is not None and datasets.create_work_views(cur):
+            since = state.model_since or models.first_holdout(self.wh) or model["holdout_from"]
+            periods = datasets.periods_to_score(cur, since)
+            if periods:
+                src, out = work / "score_in.parquet", work / "score_out.parquet"
+                rows_in = datasets.export_scoring(cur, state.contract, periods, src)
+                features = model["features"]
+                result = run_in_child(
+                    "pipeline.tasks.score_task",
+                    {
+                        "artefact_path": model["artefact_path"],
+                        "sha256": model["sha256"],
+                        "spec": {
+                            "categorical": features["categorical"],
+                            "numeric": features["numeric"],
+                        },
+                        "scoring_path": str(src),
+                        "out_path": str(out),
+                    },
+                    threads=self.settings.compute_threads,
+                )
+                rows_out = result["rows"]
+                pub.predictions_path, pub.predictions_version = out, model["version"]
+                detail.update(
+                    {"model_version": model["version"], "periods": [p.isoformat() for p in periods]}
+                )
+            else:
+                detail["skipped"] = "every period is already scored"
+        return StepResult(rows_in, rows_out, detail)
+
+
+def _alias_decision(
+    version: int, info: dict[str, Any], champion: dict | None
+) -> list[tuple[str, str]]:
+    """First model becomes champion; later ones must match the champion on the same holdout."""
+    new_auc = info["metrics"]["roc_auc"]
+    if champion is None:
+        return [("champion", f"v{version} is the first model (holdout ROC AUC {new_auc:.3f})")]
+    old_auc = info["champion_metrics"]["roc_auc"]
+    if new_auc >= old_auc:
+        return [
+            (
+                "champion",
+                f"v{version} ROC AUC {new_auc:.3f} >= champion v{champion['version']} "
+                f"{old_auc:.3f} on the same holdout",
+            )
+        ]
+    return [
+        (
+            "challenger",
+            f"v{version} ROC AUC {new_auc:.3f} < champion v{champion['version']} "
+            f"{old_auc:.3f} on the same holdout; champion kept",
+        )
+    ]
+
+
+def _serving_model(new: ModelRecord | None, champion: dict | None) -> dict | None:
+    """The model that scores this run: the new one if it just became champion."""
+    if new is not None and any(alias == "champion" for alias, _ in new.aliases):
+        i = new.info
+        return {
+            "version": new.version,
+            "artefact_path": i["artefact_path"],
+            "sha256": i["sha256"],
+            "features": new.features,
+            "holdout_from": i["holdout_from"],
+        }
+    return champion
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:500]

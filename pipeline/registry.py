@@ -1,0 +1,86 @@
+"""Model artefacts: saved with skops, loaded only after the hash and the type check pass.
+
+The list of trusted types lives here, in Plumbline's code, and is never read from the artefact:
+a tampered file cannot whitelist itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import skops.io as sio
+from sklearn.pipeline import Pipeline
+
+# Types skops does not trust by default but a Plumbline model legitimately contains.
+TRUSTED_TYPES: frozenset[str] = frozenset(
+    {
+        "functools.partial",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.utils.validation.check_array",
+    }
+)
+
+
+class ArtefactRefused(RuntimeError):
+    """The artefact failed verification and was not loaded."""
+
+
+@dataclass(frozen=True)
+class SavedArtefact:
+    """Where an artefact was written, its SHA-256 and size."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(pipeline: Pipeline, directory: Path, name: str) -> SavedArtefact:
+    """Write ``pipeline`` as ``<name>.skops`` atomically and fsync it; return its hash."""
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"{name}.skops"
+    partial = directory / f".{name}.skops.partial"
+    sio.dump(pipeline, partial)
+    with partial.open("rb") as handle:
+        os.fsync(handle.fileno())
+    partial.replace(final)
+    return SavedArtefact(final, file_sha256(final), final.stat().st_size)
+
+
+def load_model(path: Path, expected_sha256: str) -> Pipeline:
+    """Load a verified artefact; raises :class:`ArtefactRefused` with the reason otherwise."""
+    if not path.is_file():
+        raise ArtefactRefused(f"model artefact {path} is missing")
+    actual = file_sha256(path)
+    if actual != expected_sha256:
+        raise ArtefactRefused(
+            f"model artefact {path.name} has SHA-256 {actual[:12]}…, the registry expects "
+            f"{expected_sha256[:12]}…; the file was changed or swapped, so it is not loaded"
+        )
+    try:
+        untrusted = set(sio.get_untrusted_types(file=path))
+    except Exception as error:  # skops raises many types on a corrupt file; all mean "refuse"
+        raise ArtefactRefused(
+            f"model artefact {path.name} is not a readable skops file: {error}"
+        ) from None
+    unexpected = sorted(untrusted - TRUSTED_TYPES)
+    if unexpected:
+        raise ArtefactRefused(
+            f"model artefact {path.name} contains types Plumbline does not trust: "
+            + ", ".join(unexpected)
+        )
+    model = sio.load(path, trusted=sorted(untrusted))
+    if not isinstance(model, Pipeline):
+        raise ArtefactRefused(f"model artefact {path.name} is not a scikit-learn Pipeline")
+    return model

@@ -1,0 +1,242 @@
+"""Plumbline's one settings class.
+
+Sources, highest priority first: keyword arguments (the command line), environment variables
+``PLUMBLINE_*`` (nested keys joined by ``__``, e.g. ``PLUMBLINE_DATASET__TARGET``), then
+``plumbline.toml`` in the data dir or the file given by ``--config``, then the defaults, which
+describe the built-in demo business.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_NAME = "plumbline.toml"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,62}$")
+
+EXAMPLES: dict[str, str] = {
+    "dataset.source": "'demo' or '/srv/exports/customers_*.csv'",
+    "dataset.entity_id": "'customer_id'",
+    "dataset.event_time": "'snapshot_month'",
+    "dataset.target": "'churned'",
+    "dataset.value": "'monthly_charges'",
+    "dataset.segments": "['region', 'plan']",
+    "dataset.pii": "['name', 'email']",
+    "dataset.decision_threshold": "0.25",
+    "demo.seed": "42",
+    "demo.customers": "42000",
+    "demo.months": "24",
+    "demo.initial_months": "8",
+    "demo.tick_seconds": "120",
+    "schedule_seconds": "3600",
+    "compute_threads": "1",
+    "port": "8050",
+    "host": "'127.0.0.1'",
+}
+
+
+def _check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(
+            f"{name!r} is not a usable column name (letters, digits, underscores and spaces, "
+            "not starting with a digit, at most 63 characters)"
+        )
+    return name
+
+
+class DatasetSettings(BaseModel):
+    """What the business data looks like, so Plumbline works on a user's own table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field("demo", description="'demo', or a CSV/Parquet path or glob")
+    entity_id: str = "customer_id"
+    event_time: str = "snapshot_month"
+    target: str = "churned"
+    value: str | None = "monthly_charges"
+    segments: list[str] = ["region", "plan", "contract_type"]
+    pii: list[str] = ["name", "email", "phone"]
+    decision_threshold: float = Field(0.25, gt=0.0, lt=1.0)
+
+    @field_validator("entity_id", "event_time", "target")
+    @classmethod
+    def _column(cls, value: str) -> str:
+        return _check_identifier(value)
+
+    @field_validator("value")
+    @classmethod
+    def _optional_column(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else _check_identifier(value)
+
+    @field_validator("segments", "pii")
+    @classmethod
+    def _columns(cls, value: list[str]) -> list[str]:
+        return [_check_identifier(v) for v in value]
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _distinct_keys(self) -> DatasetSettings:
+        keys = [self.entity_id, self.event_time, self.target]
+        if len(set(keys)) != 3:
+            raise ValueError("entity_id, event_time and target must be three different columns")
+        clash = set(self.segments) & set(self.pii)
+        if clash:
+            raise ValueError(f"{sorted(clash)} cannot be both a segment and PII")
+        return self
+
+    @property
+    def is_demo(self) -> bool:
+        """True when the data comes from the built-in demo business."""
+        return self.source == "demo"
+
+
+class DemoSettings(BaseModel):
+    """The built-in demo business and its clock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 42
+    customers: int = Field(42_000, ge=500, le=2_000_000)
+    months: int = Field(24, ge=6, le=60)
+    initial_months: int = Field(8, ge=4, le=60)
+    tick_seconds: float = Field(120.0, ge=1.0)
+
+
+class Settings(BaseSettings):
+    """Every setting Plumbline reads. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PLUMBLINE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+    dataset: DatasetSettings = DatasetSettings()
+    demo: DemoSettings = DemoSettings()
+    schedule_seconds: float = Field(3600.0, ge=5.0, description="pipeline interval outside demo")
+    compute_threads: int = Field(1, ge=1, le=64)
+    holdout_periods: int = Field(1, ge=1, le=12)
+    train_window_periods: int = Field(12, ge=2, le=120)
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _CONFIG_FILE.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def artefact_dir(self) -> Path:
+        """Where model artefacts (skops files) live."""
+        return self.data_dir / "models"
+
+    @property
+    def raw_dir(self) -> Path:
+        """Byte-identical copies of every ingested file."""
+        return self.data_dir / "raw"
+
+    @property
+    def landing_dir(self) -> Path:
+        """Files dropped here are ingested by the next run."""
+        return self.data_dir / "landing"
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for hand-offs to compute processes."""
+        return self.data_dir / "work"
+
+
+# The TOML path is chosen at run time (data dir or --config), but pydantic-settings asks for
+# sources on the class; this one-slot holder passes it without touching the environment.
+_CONFIG_FILE: dict[str, Path | None] = {"path": None}
+
+
+class SettingsError(Exception):
+    """Settings are invalid; ``problems`` holds one friendly line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _friendly(error: ValidationError, source_hint: str) -> list[str]:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(settings)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "is not a known setting (check the spelling)"
+        example = EXAMPLES.get(key)
+        hint = f"; for example {key} = {example}" if example else ""
+        lines.append(f"setting '{key}' {message}{hint} [{source_hint}]")
+    return lines
+
+
+def load_settings(
+    data_dir: Path | str | None = None,
+    config: Path | str | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read settings from the command line values, ``PLUMBLINE_*`` and the TOML file.
+
+    Raises :class:`SettingsError` with one line per problem.
+    """
+    env_dir = os.environ.get("PLUMBLINE_DATA_DIR")
+    base = Path(data_dir) if data_dir is not None else Path(env_dir or "data")
+    toml_path = Path(config) if config is not None else base / CONFIG_FILE_NAME
+    if config is not None and not toml_path.is_file():
+        raise SettingsError([f"config file {toml_path} does not exist; pass an existing TOML file"])
+    _CONFIG_FILE["path"] = toml_path if toml_path.is_file() else None
+    hint = f"from {toml_path}, PLUMBLINE_* or the command line"
+    try:
+        kwargs = {k: v for k, v in overrides.items() if v is not None}
+        if data_dir is not None:
+            kwargs["data_dir"] = Path(data_dir)
+        settings = Settings(**kwargs)
+    except ValidationError as error:
+        raise SettingsError(_friendly(error, hint)) from None
+    except ValueError as error:  # malformed TOML surfaces as a decode error
+        raise SettingsError([f"cannot read {toml_path}: {error}"]) from None
+    finally:
+        _CONFIG_FILE["path"] = None
+    return settings
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

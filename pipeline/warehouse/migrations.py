@@ -1,0 +1,136 @@
+"""Versioned schema migrations, applied in order at start.
+
+A migration is never edited once released: add a new one. Tables whose columns depend on the
+user's dataset (``clean_rows``, ``serving_facts``) are created by the flow from the validated
+data contract, not here.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "runs, steps, raw batches, quarantine, models, predictions",
+        [
+            """CREATE TABLE runs (
+                run_id       BIGINT PRIMARY KEY,
+                trigger      VARCHAR NOT NULL,
+                triggered_by VARCHAR,
+                status       VARCHAR NOT NULL,
+                started_at   TIMESTAMP NOT NULL,
+                finished_at  TIMESTAMP,
+                duration_s   DOUBLE,
+                current_step VARCHAR,
+                error        VARCHAR,
+                summary      VARCHAR
+            )""",
+            """CREATE TABLE run_steps (
+                run_id      BIGINT NOT NULL,
+                position    INTEGER NOT NULL,
+                step        VARCHAR NOT NULL,
+                status      VARCHAR NOT NULL,
+                started_at  TIMESTAMP NOT NULL,
+                finished_at TIMESTAMP,
+                duration_s  DOUBLE,
+                rows_in     BIGINT,
+                rows_out    BIGINT,
+                detail      VARCHAR,
+                error       VARCHAR,
+                PRIMARY KEY (run_id, step)
+            )""",
+            """CREATE TABLE raw_batches (
+                batch_id     BIGINT PRIMARY KEY,
+                run_id       BIGINT,
+                kind         VARCHAR NOT NULL,
+                file_name    VARCHAR NOT NULL,
+                stored_path  VARCHAR NOT NULL,
+                size_bytes   BIGINT NOT NULL,
+                content_hash VARCHAR NOT NULL UNIQUE,
+                row_count    BIGINT,
+                arrived_at   TIMESTAMP NOT NULL,
+                status       VARCHAR NOT NULL,
+                message      VARCHAR
+            )""",
+            """CREATE TABLE batch_stats (
+                batch_id           BIGINT PRIMARY KEY,
+                period_min         DATE,
+                period_max         DATE,
+                rows_in            BIGINT NOT NULL,
+                rows_accepted      BIGINT NOT NULL,
+                rows_quarantined   BIGINT NOT NULL,
+                duplicates_removed BIGINT NOT NULL,
+                text_normalised    BIGINT NOT NULL,
+                nulls_found        BIGINT NOT NULL,
+                labels_applied     BIGINT NOT NULL
+            )""",
+            """CREATE TABLE quarantine (
+                batch_id   BIGINT NOT NULL,
+                row_number BIGINT,
+                rule       VARCHAR NOT NULL,
+                reason     VARCHAR NOT NULL,
+                record     VARCHAR
+            )""",
+            """CREATE TABLE models (
+                version       INTEGER PRIMARY KEY,
+                run_id        BIGINT NOT NULL,
+                created_at    TIMESTAMP NOT NULL,
+                algorithm     VARCHAR NOT NULL,
+                artefact_path VARCHAR NOT NULL,
+                sha256        VARCHAR NOT NULL,
+                size_bytes    BIGINT NOT NULL,
+                train_rows    BIGINT NOT NULL,
+                holdout_rows  BIGINT NOT NULL,
+                train_from    DATE,
+                train_to      DATE,
+                holdout_from  DATE,
+                holdout_to    DATE,
+                roc_auc       DOUBLE,
+                pr_auc        DOUBLE,
+                brier         DOUBLE,
+                log_loss      DOUBLE,
+                features      VARCHAR NOT NULL,
+                params        VARCHAR NOT NULL,
+                fit_seconds   DOUBLE
+            )""",
+            """CREATE TABLE model_aliases (
+                alias   VARCHAR PRIMARY KEY,
+                version INTEGER NOT NULL,
+                set_at  TIMESTAMP NOT NULL,
+                reason  VARCHAR
+            )""",
+            """CREATE TABLE alias_history (
+                alias   VARCHAR NOT NULL,
+                version INTEGER NOT NULL,
+                set_at  TIMESTAMP NOT NULL,
+                reason  VARCHAR
+            )""",
+            """CREATE TABLE predictions (
+                period        DATE NOT NULL,
+                entity_id     VARCHAR NOT NULL,
+                probability   DOUBLE NOT NULL,
+                model_version INTEGER NOT NULL,
+                run_id        BIGINT NOT NULL,
+                scored_at     TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE labels (
+                entity_id  VARCHAR NOT NULL,
+                event_time TIMESTAMP NOT NULL,
+                period     DATE NOT NULL,
+                label      INTEGER NOT NULL,
+                batch_id   BIGINT NOT NULL,
+                PRIMARY KEY (entity_id, event_time)
+            )""",
+            """CREATE TABLE data_contract (
+                version    INTEGER PRIMARY KEY,
+                created_at TIMESTAMP NOT NULL,
+                batch_id   BIGINT,
+                contract   VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE demo_clock (
+                id              INTEGER PRIMARY KEY,
+                months_released INTEGER NOT NULL,
+                updated_at      TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
+]

@@ -1,0 +1,195 @@
+"""Publish a run's results in one transaction: a reader sees all of a run or none of it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.contract import Contract
+from pipeline.settings import DatasetSettings
+from pipeline.warehouse.cleaning import CleanReport
+from pipeline.warehouse.connection import Warehouse, quote_ident, utcnow
+from pipeline.warehouse.datasets import _path_literal, _table_exists, _temp_exists
+
+
+@dataclass
+class BatchOutcome:
+    """What happened to one raw batch in this run."""
+
+    batch_id: int
+    status: str  # accepted | rejected
+    message: str | None
+    report: CleanReport | None = None
+
+
+@dataclass
+class ModelRecord:
+    """A newly trained model version and the alias decision about it."""
+
+    version: int
+    info: dict[str, Any]
+    features: dict[str, list[str]]
+    aliases: list[tuple[str, str]] = field(default_factory=list)  # (alias, reason)
+
+
+@dataclass
+class Publication:
+    """Everything one run writes when it succeeds."""
+
+    run_id: int
+    contract: Contract | None = None
+    contract_is_new: bool = False
+    batches: list[BatchOutcome] = field(default_factory=list)
+    model: ModelRecord | None = None
+    predictions_path: Path | None = None
+    predictions_version: int | None = None
+    closing: list[tuple[str, list[Any]]] = field(default_factory=list)
+
+
+def publish(
+    wh: Warehouse, cur: duckdb.DuckDBPyConnection, pub: Publication, dataset: DatasetSettings
+) -> None:
+    """Write ``pub`` on the run's cursor (which holds the staging tables) in one transaction."""
+    with wh.transaction(cur):
+        if pub.contract is not None and pub.contract_is_new:
+            version = cur.execute(
+                "SELECT coalesce(max(version), 0) + 1 FROM data_contract"
+            ).fetchone()[0]
+            first_batch = next((b.batch_id for b in pub.batches if b.status == "accepted"), None)
+            cur.execute(
+                "INSERT INTO data_contract VALUES (?, ?, ?, ?)",
+                [version, utcnow(), first_batch, pub.contract.to_json()],
+            )
+        _publish_clean(cur)
+        _publish_batches(cur, pub)
+        if pub.model is not None:
+            _publish_model(cur, pub.run_id, pub.model)
+        if pub.predictions_path is not None:
+            cur.execute(
+                "INSERT INTO predictions SELECT CAST(period AS DATE), entity_id, probability, "
+                f"?, ?, ? FROM read_parquet({_path_literal(pub.predictions_path)})",
+                [pub.predictions_version, pub.run_id, utcnow()],
+            )
+        if pub.contract is not None and _table_exists(cur, "clean_rows"):
+            rebuild_serving_facts(cur, pub.contract, dataset)
+        for sql, params in pub.closing:
+            cur.execute(sql, params)
+
+
+def _publish_clean(cur: duckdb.DuckDBPyConnection) -> None:
+    if _temp_exists(cur, "stage_clean"):
+        if _table_exists(cur, "clean_rows"):
+            cur.execute("INSERT INTO clean_rows BY NAME SELECT * FROM stage_clean")
+        else:
+            cur.execute("CREATE TABLE clean_rows AS SELECT * FROM stage_clean")
+        cur.execute("DROP TABLE stage_clean")
+    if _temp_exists(cur, "stage_labels"):
+        cur.execute(
+            "INSERT OR REPLACE INTO labels SELECT entity_id, event_time, period, label, batch_id "
+            "FROM stage_labels QUALIFY row_number() OVER (PARTITION BY entity_id, event_time "
+            "ORDER BY batch_id DESC, row_number DESC) = 1"
+        )
+        cur.execute("DELETE FROM stage_labels")
+    if _temp_exists(cur, "stage_quarantine"):
+        cur.execute("INSERT INTO quarantine SELECT * FROM stage_quarantine")
+        cur.execute("DELETE FROM stage_quarantine")
+
+
+def _publish_batches(cur: duckdb.DuckDBPyConnection, pub: Publication) -> None:
+    for b in pub.batches:
+        cur.execute(
+            "UPDATE raw_batches SET status = ?, message = ?, row_count = ? WHERE batch_id = ?",
+            [b.status, b.message, b.report.rows_in if b.report else None, b.batch_id],
+        )
+        if b.report is None:
+            continue
+        r = b.report
+        cur.execute(
+            "INSERT OR REPLACE INTO batch_stats SELECT ?, "
+            "(SELECT min(_period) FROM clean_rows WHERE _batch_id = ?), "
+            "(SELECT max(_period) FROM clean_rows WHERE _batch_id = ?), ?, ?, ?, ?, ?, ?, ?",
+            [
+                b.batch_id,
+                b.batch_id,
+                b.batch_id,
+                r.rows_in,
+                r.rows_accepted,
+                r.rows_quarantined,
+                r.duplicates_removed,
+                r.text_normalised,
+                r.nulls_found,
+                r.labels_applied,
+            ],
+        )
+
+
+def _publish_model(cur: duckdb.DuckDBPyConnection, run_id: int, m: ModelRecord) -> None:
+    i = m.info
+    metrics = i["metrics"]
+    cur.execute(
+        "INSERT INTO models VALUES (?, ?, ?, 'hist_gradient_boosting', ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?)",
+        [
+            m.version,
+            run_id,
+            utcnow(),
+            i["artefact_path"],
+            i["sha256"],
+            i["size_bytes"],
+            i["train_rows"],
+            i["holdout_rows"],
+            i["train_from"],
+            i["train_to"],
+            i["holdout_from"],
+            i["holdout_to"],
+            metrics["roc_auc"],
+            metrics["pr_auc"],
+            metrics["brier"],
+            metrics["log_loss"],
+            json.dumps(m.features),
+            json.dumps(i["params"]),
+            i["fit_seconds"],
+        ],
+    )
+    for alias, reason in m.aliases:
+        now = utcnow()
+        cur.execute(
+            "INSERT OR REPLACE INTO model_aliases VALUES (?, ?, ?, ?)",
+            [alias, m.version, now, reason],
+        )
+        cur.execute(
+            "INSERT INTO alias_history VALUES (?, ?, ?, ?)", [alias, m.version, now, reason]
+        )
+
+
+def rebuild_serving_facts(
+    cur: duckdb.DuckDBPyConnection, contract: Contract, dataset: DatasetSettings
+) -> None:
+    """Rebuild ``serving_facts``: served predictions with value, realised label and segments."""
+    e = quote_ident(contract.entity_id)
+    t = quote_ident(contract.event_time)
+    value = (
+        f"CAST(c.{quote_ident(dataset.value)} AS DOUBLE)"
+        if dataset.value and dataset.value in contract.numeric
+        else "CAST(NULL AS DOUBLE)"
+    )
+    segments = [s for s in dataset.segments if s in contract.categorical]
+    seg_sql = "".join(
+        f", CAST(c.{quote_ident(s)} AS VARCHAR) AS {quote_ident(s)}" for s in segments
+    )
+    cur.execute(
+        "CREATE OR REPLACE TABLE serving_facts AS "
+        "WITH c AS (SELECT * FROM clean_rows "
+        f"  QUALIFY row_number() OVER (PARTITION BY {e}, _period ORDER BY {t} DESC) = 1), "
+        "l AS (SELECT entity_id, period, max(label) AS label FROM labels GROUP BY ALL) "
+        "SELECT p.period, p.entity_id, p.probability, p.model_version, "
+        f"{value} AS value, l.label{seg_sql} "
+        "FROM predictions p "
+        f"LEFT JOIN c ON CAST(c.{e} AS VARCHAR) = p.entity_id AND c._period = p.period "
+        "LEFT JOIN l ON l.entity_id = p.entity_id AND l.period = p.period "
+        "ORDER BY p.period"
+    )

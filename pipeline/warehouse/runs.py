@@ -1,0 +1,170 @@
+"""Run and step records: every pipeline run is written here as it happens."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from pipeline.warehouse.connection import Warehouse, utcnow
+
+INTERRUPTED = "interrupted"
+
+
+def mark_interrupted_runs(wh: Warehouse) -> list[int]:
+    """Runs left ``running`` by a crash become ``failed`` with reason ``interrupted``."""
+    now = utcnow()
+    with wh.transaction() as cur:
+        ids = [
+            r[0] for r in cur.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
+        ]
+        if ids:
+            cur.execute(
+                "UPDATE runs SET status = 'failed', error = ?, finished_at = ?, "
+                "current_step = NULL, "
+                "duration_s = date_diff('millisecond', started_at, ?) / 1000.0 "
+                "WHERE status = 'running'",
+                [INTERRUPTED, now, now],
+            )
+            cur.execute(
+                "UPDATE run_steps SET status = 'failed', error = ?, finished_at = ? "
+                "WHERE status = 'running'",
+                [INTERRUPTED, now],
+            )
+    return ids
+
+
+def active_run(wh: Warehouse) -> tuple[int, str | None, Any] | None:
+    """(run_id, triggered_by, started_at) of the run in progress, or None."""
+    found = wh.rows(
+        "SELECT run_id, triggered_by, started_at FROM runs WHERE status = 'running' "
+        "ORDER BY run_id DESC LIMIT 1"
+    )
+    return found[0] if found else None
+
+
+def create_run(wh: Warehouse, trigger: str, user: str | None) -> int:
+    """Insert a new ``running`` run and return its id."""
+    with wh.transaction() as cur:
+        run_id = cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
+        cur.execute(
+            "INSERT INTO runs (run_id, trigger, triggered_by, status, started_at) "
+            "VALUES (?, ?, ?, 'running', ?)",
+            [run_id, trigger, user, utcnow()],
+        )
+    return int(run_id)
+
+
+def start_step(wh: Warehouse, run_id: int, position: int, step: str) -> None:
+    """Record that a step has begun; the run shows it as its current step."""
+    with wh.transaction() as cur:
+        cur.execute(
+            "INSERT INTO run_steps (run_id, position, step, status, started_at) "
+            "VALUES (?, ?, ?, 'running', ?)",
+            [run_id, position, step, utcnow()],
+        )
+        cur.execute("UPDATE runs SET current_step = ? WHERE run_id = ?", [step, run_id])
+
+
+def finish_step_sql(
+    run_id: int,
+    step: str,
+    status: str,
+    rows_in: int | None,
+    rows_out: int | None,
+    detail: dict | None,
+    error: str | None,
+) -> tuple[str, list[Any]]:
+    """The UPDATE that closes a step, so a flow can run it inside its publish transaction."""
+    now = utcnow()
+    return (
+        "UPDATE run_steps SET status = ?, finished_at = ?, "
+        "duration_s = date_diff('microsecond', started_at, ?) / 1e6, "
+        "rows_in = ?, rows_out = ?, detail = ?, error = ? WHERE run_id = ? AND step = ?",
+        [
+            status,
+            now,
+            now,
+            rows_in,
+            rows_out,
+            json.dumps(detail, default=str) if detail else None,
+            error,
+            run_id,
+            step,
+        ],
+    )
+
+
+def finish_step(wh: Warehouse, run_id: int, step: str, status: str, **kw: Any) -> None:
+    """Close a step in its own transaction."""
+    sql, params = finish_step_sql(
+        run_id,
+        step,
+        status,
+        kw.get("rows_in"),
+        kw.get("rows_out"),
+        kw.get("detail"),
+        kw.get("error"),
+    )
+    wh.execute(sql, params)
+
+
+def finish_run_sql(
+    run_id: int, status: str, error: str | None, summary: dict
+) -> tuple[str, list[Any]]:
+    """The UPDATE that closes a run, so a successful run closes inside its publish transaction."""
+    now = utcnow()
+    return (
+        "UPDATE runs SET status = ?, finished_at = ?, current_step = NULL, error = ?, summary = ?, "
+        "duration_s = date_diff('microsecond', started_at, ?) / 1e6 WHERE run_id = ?",
+        [status, now, error, json.dumps(summary, default=str), now, run_id],
+    )
+
+
+def finish_run(wh: Warehouse, run_id: int, status: str, error: str | None, summary: dict) -> None:
+    """Close a run as ``succeeded`` or ``failed`` in its own transaction."""
+    wh.execute(*finish_run_sql(run_id, status, error, summary))
+
+
+def recent_runs(wh: Warehouse, limit: int = 50) -> pd.DataFrame:
+    """Latest runs, newest first.
+
+    Columns: run_id, trigger, triggered_by, status, started_at, finished_at, duration_s,
+    current_step, error, summary.
+    """
+    return wh.read(
+        "SELECT run_id, trigger, triggered_by, status, started_at, finished_at, duration_s, "
+        "current_step, error, summary FROM runs ORDER BY run_id DESC LIMIT ?",
+        [limit],
+    )
+
+
+def run_steps(wh: Warehouse, run_ids: list[int]) -> pd.DataFrame:
+    """Steps of the given runs in execution order.
+
+    Columns: run_id, position, step, status, started_at, finished_at, duration_s, rows_in,
+    rows_out, detail, error.
+    """
+    if not run_ids:
+        return pd.DataFrame(
+            columns=[
+                "run_id",
+                "position",
+                "step",
+                "status",
+                "started_at",
+                "finished_at",
+                "duration_s",
+                "rows_in",
+                "rows_out",
+                "detail",
+                "error",
+            ]
+        )
+    return wh.read(
+        "SELECT run_id, position, step, status, started_at, finished_at, duration_s, rows_in, "
+        "rows_out, detail, error FROM run_steps WHERE list_contains(?, run_id) "
+        "ORDER BY run_id DESC, position",
+        [run_ids],
+    )

@@ -1,0 +1,45 @@
+"""Shared fixtures: small demo settings and temporary warehouses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import Settings, load_settings
+from pipeline.warehouse import Warehouse
+
+SMALL_DEMO = {"customers": 2000, "months": 10, "initial_months": 5, "tick_seconds": 2.0}
+
+
+@pytest.fixture(scope="session")
+def small_demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo world's month files, generated once per test session."""
+    from pipeline.demo import build_demo_files
+
+    out = tmp_path_factory.mktemp("demo-files")
+    build_demo_files(out, seed=42, customers=SMALL_DEMO["customers"], months=SMALL_DEMO["months"])
+    return out
+
+
+@pytest.fixture
+def small_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_demo_files: Path
+) -> Settings:
+    """Demo settings for a small world in a temporary data dir, demo files already built."""
+    for key in list(os.environ):
+        if key.startswith("PLUMBLINE_"):
+            monkeypatch.delenv(key)
+    settings = load_settings(data_dir=tmp_path / "data", demo=SMALL_DEMO)
+    shutil.copytree(small_demo_files, settings.data_dir / "demo")
+    return settings
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path):
+    """A migrated warehouse in a temporary file."""
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    yield wh
+    wh.close()
