@@ -87,7 +87,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     wh = Warehouse(settings.warehouse_path)
     interrupted = runs.mark_interrupted_runs(wh)
     if interrupted:
-        log.warning("runs %s were left running by a crash; marked failed (interrupted)", interrupted)
+        log.warning(
+            "runs %s were left running by a crash; marked failed (interrupted)", interrupted
+        )
     runner = Runner(settings, wh)
     clock = DemoClock(settings, wh) if settings.dataset.is_demo else None
     app = create_app(settings, wh, runner.start_run)
@@ -99,14 +101,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     scheduler.start()
-    log.info("Plumbline is serving %s on %s (data dir %s)", settings.dataset.source, url,
-             settings.data_dir.resolve())
+    log.info(
+        "Plumbline is serving %s on %s (data dir %s)",
+        settings.dataset.source,
+        url,
+        settings.data_dir.resolve(),
+    )
     try:
-        waitress.serve(app.server, host=settings.host, port=settings.port, threads=8,
-                       ident="Plumbline", clear_untrusted_proxy_headers=True)
+        waitress.serve(
+            app.server,
+            host=settings.host,
+            port=settings.port,
+            threads=8,
+            ident="Plumbline",
+            clear_untrusted_proxy_headers=True,
+        )
     except OSError as error:
-        _err(f"plumbline: cannot listen on {url}: {error.strerror or error}; "
-             "pick another --port or stop the program using it")
+        _err(
+            f"plumbline: cannot listen on {url}: {error.strerror or error}; "
+            "pick another --port or stop the program using it"
+        )
         return EXIT_FAILED
     except KeyboardInterrupt:
         log.info("stopping")
@@ -162,8 +176,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     from pipeline.warehouse import DataDirInUse, DataDirLock, Warehouse
 
     if not settings.warehouse_path.exists():
-        _err(f"plumbline: no warehouse in {settings.data_dir.resolve()} yet; "
-             "start `plumbline serve` or `plumbline run` first")
+        _err(
+            f"plumbline: no warehouse in {settings.data_dir.resolve()} yet; "
+            "start `plumbline serve` or `plumbline run` first"
+        )
         return EXIT_FAILED
     try:
         lock = DataDirLock(settings.data_dir).acquire()
@@ -200,10 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", type=Path, default=None,
-                       help="runtime data dir (default ./data or PLUMBLINE_DATA_DIR)")
-        p.add_argument("--config", type=Path, default=None,
-                       help="settings TOML (default <data-dir>/plumbline.toml when present)")
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="runtime data dir (default ./data or PLUMBLINE_DATA_DIR)",
+        )
+        p.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help="settings TOML (default <data-dir>/plumbline.toml when present)",
+        )
 
     serve = sub.add_parser("serve", help="serve the web app and run the scheduler")
     common(serve)

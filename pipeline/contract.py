@@ -64,11 +64,12 @@ def plausible_range(q001: float, q999: float) -> list[float]:
 def infer_contract(profiles: list[ColumnProfile], dataset: DatasetSettings) -> Contract:
     """Decide each column's role from its profile and the dataset settings."""
     keys = {dataset.entity_id, dataset.event_time, dataset.target}
+    pii = {name.lower() for name in dataset.pii}
     contract = Contract(dataset.entity_id, dataset.event_time, dataset.target)
     for p in profiles:
         if p.name in keys:
             continue
-        if p.name in dataset.pii or p.name.startswith("_"):
+        if p.name.lower() in pii or p.name.startswith("_"):
             contract.dropped.append(p.name)
             continue
         is_numeric = p.non_null > 0 and p.numeric_ok >= NUMERIC_SHARE * p.non_null

@@ -30,11 +30,17 @@ class DemoClock:
         demo = self.settings.demo
         if demo_files_ready(self.files_dir, demo.seed, demo.customers, demo.months):
             return
-        log.info("generating the demo business (%s customers, %s months)", demo.customers, demo.months)
+        log.info(
+            "generating the demo business (%s customers, %s months)", demo.customers, demo.months
+        )
         result = run_in_child(
             "pipeline.tasks.build_demo_task",
-            {"out_dir": str(self.files_dir), "seed": demo.seed, "customers": demo.customers,
-             "months": demo.months},
+            {
+                "out_dir": str(self.files_dir),
+                "seed": demo.seed,
+                "customers": demo.customers,
+                "months": demo.months,
+            },
             threads=self.settings.compute_threads,
         )
         log.info("demo business ready: %s files in %.1f s", result["files"], result["seconds"])
@@ -55,8 +61,6 @@ class DemoClock:
         months = list(range(released + 1, target + 1))
         for month in months:
             release_month(self.files_dir, self.settings.landing_dir, month)
-        self.wh.execute(
-            "INSERT OR REPLACE INTO demo_clock VALUES (1, ?, ?)", [target, utcnow()]
-        )
+        self.wh.execute("INSERT OR REPLACE INTO demo_clock VALUES (1, ?, ?)", [target, utcnow()])
         log.info("demo clock released month(s) %s of %s", months, demo.months)
         return months

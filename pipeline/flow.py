@@ -99,7 +99,10 @@ class Flow:
                     self.hook(name, "succeeded", result.detail)
                     continue
                 # The last step, the run's success and all its results commit together.
-                state.pub.closing += [closing, runs.finish_run_sql(run_id, "succeeded", None, summary)]
+                state.pub.closing += [
+                    closing,
+                    runs.finish_run_sql(run_id, "succeeded", None, summary),
+                ]
                 try:
                     publish(self.wh, cur, state.pub, self.settings.dataset)
                 except Exception as error:
@@ -154,8 +157,17 @@ class Flow:
                 )
                 rejected += 1
                 continue
-            rows += cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
+            count = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
+            rows += count
             kind = "labels" if set(columns) <= label_cols and dataset.target in columns else "data"
+            problem = _unusable(columns, count, dataset)
+            if problem:
+                # Rejected here, before a first batch could shape the data contract.
+                state.pub.batches.append(
+                    BatchOutcome(bid, "rejected", f"{batch['file_name']}: {problem}")
+                )
+                rejected += 1
+                continue
             if kind == "data" and state.contract is None:
                 state.contract = infer_contract(cleaning.profile(cur, columns), dataset)
                 state.pub.contract_is_new = True
@@ -360,6 +372,19 @@ def _serving_model(new: ModelRecord | None, champion: dict | None) -> dict | Non
             "holdout_from": i["holdout_from"],
         }
     return champion
+
+
+def _unusable(columns: list[str], rows: int, dataset: Any) -> str | None:
+    """Why a staged file cannot be used at all, or None."""
+    for key, name in (("entity_id", dataset.entity_id), ("event_time", dataset.event_time)):
+        if name not in columns:
+            return (
+                f"the file has no column {name!r} (setting dataset.{key}); its columns are "
+                f"{', '.join(columns[:12])}; rename the column in the file or change the setting"
+            )
+    if rows == 0:
+        return "the file has a header but no rows"
+    return None
 
 
 def _reason(error: BaseException) -> str:

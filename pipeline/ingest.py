@@ -48,9 +48,10 @@ def check_source(settings: Settings) -> None:
     source = settings.dataset.source
     if settings.dataset.is_demo:
         return
-    has_magic = glob.has_magic(source)
-    if has_magic:
-        parent = Path(source.split("*")[0].split("?")[0].split("[")[0]).parent
+    if glob.has_magic(source):
+        cut = min((i for i in (source.find(ch) for ch in "*?[") if i >= 0), default=len(source))
+        prefix = source[:cut]
+        parent = Path(prefix) if prefix.endswith(("/", "\\")) else Path(prefix).parent
         if not parent.exists():
             raise SourceError(
                 f"source folder {parent} does not exist (setting dataset.source = {source!r}); "
@@ -72,7 +73,7 @@ def source_paths(settings: Settings) -> list[Path]:
     if not settings.dataset.is_demo:
         source = settings.dataset.source
         if glob.has_magic(source):
-            found += [Path(p) for p in glob.glob(source, recursive=True)]
+            found += [Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file()]
         elif Path(source).is_dir():
             found += [p for p in Path(source).iterdir() if p.is_file()]
         elif Path(source).exists():

@@ -38,7 +38,9 @@ def pipeline_tick(settings: Settings, runner: Runner, clock: DemoClock | None) -
     log.info("scheduler tick: %s", request.message)
 
 
-def build_scheduler(settings: Settings, runner: Runner, clock: DemoClock | None) -> BackgroundScheduler:
+def build_scheduler(
+    settings: Settings, runner: Runner, clock: DemoClock | None
+) -> BackgroundScheduler:
     """A BackgroundScheduler with the pipeline job due at once; call ``.start()`` to run it."""
     scheduler = BackgroundScheduler(
         timezone=UTC,

@@ -47,7 +47,7 @@ EXAMPLES: dict[str, str] = {
 
 
 def _check_identifier(name: str) -> str:
-    if not _IDENTIFIER.match(name):
+    if not _IDENTIFIER.fullmatch(name):
         raise ValueError(
             f"{name!r} is not a usable column name (letters, digits, underscores and spaces, "
             "not starting with a digit, at most 63 characters)"

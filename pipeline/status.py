@@ -33,7 +33,9 @@ def collect_status(settings: Settings, wh: Warehouse) -> dict[str, Any]:
         else {
             "version": champion["version"],
             "created_at": champion["created_at"].isoformat(timespec="seconds"),
-            "metrics": {k: round(float(champion[k]), 4) for k in ("roc_auc", "pr_auc", "brier", "log_loss")},
+            "metrics": {
+                k: round(float(champion[k]), 4) for k in ("roc_auc", "pr_auc", "brier", "log_loss")
+            },
         },
         "runs": last_runs,
         "batches": int(wh.scalar("SELECT count(*) FROM raw_batches") or 0),

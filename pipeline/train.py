@@ -53,6 +53,9 @@ def build_pipeline(spec: TrainSpec) -> Pipeline:
                     handle_unknown="use_encoded_value",
                     unknown_value=np.nan,
                     encoded_missing_value=np.nan,
+                    # HistGradientBoosting takes at most 255 categories per feature; rarer
+                    # ones are grouped as "infrequent".
+                    max_categories=255,
                     dtype=np.float64,
                 ),
                 spec.categorical,

@@ -8,6 +8,7 @@ always bound parameters.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import duckdb
@@ -56,6 +57,8 @@ def stage_file(cur: duckdb.DuckDBPyConnection, path: str, suffix: str) -> list[s
     Raises :class:`BatchRejected` when the file cannot be parsed at all.
     """
     cur.execute("DROP TABLE IF EXISTS stage_raw")
+    if os.path.getsize(path) == 0:
+        raise BatchRejected("the file is empty (0 bytes); send it again with a header and rows")
     if suffix == ".parquet":
         reader = "read_parquet(?)"
     elif suffix in (".jsonl", ".ndjson"):
@@ -71,6 +74,8 @@ def stage_file(cur: duckdb.DuckDBPyConnection, path: str, suffix: str) -> list[s
         first = str(error).strip().splitlines()[0]
         raise BatchRejected(f"cannot parse the file: {first}") from None
     columns = [c for c in _columns(cur, "stage_raw") if c != "_row"]
+    if suffix == ".csv":
+        _check_csv_header(cur, path)
     for name in columns:
         try:
             quote_ident(name)
@@ -81,6 +86,20 @@ def stage_file(cur: duckdb.DuckDBPyConnection, path: str, suffix: str) -> list[s
     if len({c.lower() for c in columns}) != len(columns):
         raise BatchRejected("the header repeats a column name; each column needs its own name")
     return columns
+
+
+def _check_csv_header(cur: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Reject a header that repeats a name: DuckDB would silently rename it ``name_1``."""
+    header = cur.execute(
+        "SELECT * FROM read_csv(?, header = false, all_varchar = true) LIMIT 1", [path]
+    ).fetchone()
+    names = [str(h).strip().lower() for h in (header or ()) if h is not None]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise BatchRejected(
+            f"the header repeats the column name(s) {', '.join(repeated)}; each column needs "
+            "its own name"
+        )
 
 
 def _columns(cur: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -141,9 +160,9 @@ def clean_data_batch(
     for required in (contract.entity_id, contract.event_time):
         if required not in present:
             raise BatchRejected(
-                f"the file has no column {required!r}, which the settings name as the "
-                f"{'entity id' if required == contract.entity_id else 'event time'}; "
-                "rename the column or change the setting"
+                f"the file has no column {required!r} (setting dataset."
+                f"{'entity_id' if required == contract.entity_id else 'event_time'}); "
+                "rename the column in the file or change the setting"
             )
     tokens = {"tokens": NULL_TOKENS}
     rows_in = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
@@ -228,17 +247,22 @@ def clean_data_batch(
         {"t": TRUE_LABELS, "f": FALSE_LABELS} if has_target else {},
     )
     # 3. duplicates: exact copies of an accepted row, then the same key kept latest in file
-    dup_cols = ", ".join(["entity", "event_time", *[quote_ident(c) for c in [*cats, *nums]]])
+    dup_cols = ", ".join(
+        ["entity", "event_time", *[quote_ident(c) for c in [*cats, *nums]]]
+        + (["_target_text"] if has_target else [])
+    )
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE stage_exact AS SELECT *, "
-        f"row_number() OVER (PARTITION BY {dup_cols} ORDER BY _row) AS _exact_rank "
+        f"row_number() OVER (PARTITION BY {dup_cols} ORDER BY _row) AS _exact_rank, "
+        f"max(_row) OVER (PARTITION BY {dup_cols}) AS _last_copy "
         "FROM stage_typed WHERE _rule IS NULL"
     )
     # Only rows that are not exact copies compete for their key, so a row and its copy never
     # knock each other out.
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE stage_ranked AS SELECT *, CASE WHEN _exact_rank = 1 THEN "
-        "row_number() OVER (PARTITION BY entity, event_time, _exact_rank = 1 ORDER BY _row DESC) "
+        "row_number() OVER (PARTITION BY entity, event_time, _exact_rank = 1 "
+        "ORDER BY _last_copy DESC) "
         "ELSE 1 END AS _key_rank FROM stage_exact"
     )
     _quarantine_rules(cur, batch_id, contract, nums)
@@ -328,8 +352,13 @@ def _quarantine_rules(
 
 
 def _record_expr(cur: duckdb.DuckDBPyConnection, contract: Contract) -> str:
-    """SQL building a JSON record of a raw row without its PII columns."""
-    raw_cols = [c for c in _columns(cur, "stage_raw") if c != "_row" and c not in contract.dropped]
+    """SQL building a JSON record of a raw row from allow-listed columns only.
+
+    Only the keys, the target and the contract's features are kept, so a PII column, even
+    one that first appears after the contract was made, never reaches the quarantine.
+    """
+    allowed = {contract.entity_id, contract.event_time, contract.target, *contract.features}
+    raw_cols = [c for c in _columns(cur, "stage_raw") if c in allowed]
     if not raw_cols:
         return "NULL"
     return (

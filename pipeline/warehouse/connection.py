@@ -32,7 +32,7 @@ def quote_ident(name: str) -> str:
     Raises ``ValueError`` for anything that is not a plain identifier, so user text can never
     be spliced into SQL even if a caller forgets the allow-list.
     """
-    if not _SAFE_IDENT.match(name):
+    if not _SAFE_IDENT.fullmatch(name):
         raise ValueError(f"refusing unsafe SQL identifier {name!r}")
     return '"' + name + '"'
 
