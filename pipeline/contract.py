@@ -18,8 +18,8 @@ class ColumnProfile:
     name: str
     non_null: int
     numeric_ok: int
-    q001: float | None
-    q999: float | None
+    q_low: float | None
+    q_high: float | None
     categories: list[str]
 
 
@@ -51,14 +51,18 @@ class Contract:
         return cls(**json.loads(text))
 
 
-def plausible_range(q001: float, q999: float) -> list[float]:
-    """Values outside this are absurd outliers: a wide band around the 0.1-99.9% quantiles.
+def plausible_range(q_low: float, q_high: float) -> list[float]:
+    """Values outside this are absurd outliers: a wide band around the 1-99% quantiles.
+
+    The 1% and 99% quantiles are used, not the extremes, so that a handful of absurd values
+    in the first batch (a 99999 typed for a missing price) cannot widen the band to admit
+    themselves.
 
     A column whose low quantile is non-negative stays non-negative (tenure, usage, money).
     """
-    spread = max(q999 - q001, abs(q999), 1.0)
-    low = 0.0 if q001 >= 0 else q001 - 3 * spread
-    return [low, q999 + 3 * spread]
+    spread = max(q_high - q_low, abs(q_high), 1.0)
+    low = 0.0 if q_low >= 0 else q_low - 3 * spread
+    return [low, q_high + 3 * spread]
 
 
 def infer_contract(profiles: list[ColumnProfile], dataset: DatasetSettings) -> Contract:
@@ -73,9 +77,9 @@ def infer_contract(profiles: list[ColumnProfile], dataset: DatasetSettings) -> C
             contract.dropped.append(p.name)
             continue
         is_numeric = p.non_null > 0 and p.numeric_ok >= NUMERIC_SHARE * p.non_null
-        if is_numeric and p.q001 is not None and p.q999 is not None:
+        if is_numeric and p.q_low is not None and p.q_high is not None:
             contract.numeric.append(p.name)
-            contract.ranges[p.name] = plausible_range(p.q001, p.q999)
+            contract.ranges[p.name] = plausible_range(p.q_low, p.q_high)
         elif p.name in dataset.segments or len(p.categories) <= MAX_CATEGORIES:
             contract.categorical.append(p.name)
             contract.categories[p.name] = sorted(p.categories)

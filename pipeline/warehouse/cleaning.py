@@ -118,10 +118,10 @@ def profile(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> list[ColumnPr
     out = []
     for col in columns:
         t = _clean_text(col)
-        non_null, numeric_ok, q001, q999 = cur.execute(
+        non_null, numeric_ok, q_low, q_high = cur.execute(
             f"SELECT count({t}), count(TRY_CAST({t} AS DOUBLE)), "
-            f"quantile_cont(TRY_CAST({t} AS DOUBLE), 0.001), "
-            f"quantile_cont(TRY_CAST({t} AS DOUBLE), 0.999) FROM stage_raw",
+            f"quantile_cont(TRY_CAST({t} AS DOUBLE), 0.01), "
+            f"quantile_cont(TRY_CAST({t} AS DOUBLE), 0.99) FROM stage_raw",
             {"tokens": NULL_TOKENS},
         ).fetchone()
         # One spelling per case-insensitive category: the most frequent one.
@@ -130,7 +130,7 @@ def profile(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> list[ColumnPr
             "GROUP BY 1) WHERE v IS NOT NULL GROUP BY lower(v) ORDER BY sum(n) DESC LIMIT 201",
             {"tokens": NULL_TOKENS},
         ).fetchall()
-        out.append(ColumnProfile(col, non_null, numeric_ok, q001, q999, [c[0] for c in cats]))
+        out.append(ColumnProfile(col, non_null, numeric_ok, q_low, q_high, [c[0] for c in cats]))
     return out
 
 

@@ -146,8 +146,8 @@ def test_profile_and_contract_classify_columns_and_drop_pii(cur, tmp_path: Path,
     profiles = {p.name: p for p in cleaning.profile(cur, columns)}
     charges = profiles["monthly_charges"]
     assert (charges.non_null, charges.numeric_ok) == (3, 3)  # 'N/A' is a null, not text
-    assert charges.q001 == pytest.approx(10.5, abs=0.1)
-    assert charges.q999 == pytest.approx(40.0, abs=0.1)
+    assert charges.q_low == pytest.approx(10.5, abs=0.5)
+    assert charges.q_high == pytest.approx(40.0, abs=0.5)
 
     contract = infer_contract(list(profiles.values()), dataset)
     assert sorted(contract.numeric) == ["monthly_charges", "tenure"]
@@ -457,3 +457,20 @@ def test_label_file_keeps_the_last_label_of_a_repeated_key(cur, tmp_path: Path, 
     assert cur.execute("SELECT entity_id, label FROM stage_labels").fetchall() == [("c1", 1)]
     assert [(n, rule) for n, rule, _ in _quarantine(cur)] == [(1, "duplicate_key")]
     assert report.rows_in == report.rows_accepted + report.rows_quarantined
+
+
+def test_absurd_values_in_the_first_batch_do_not_widen_the_plausible_range(
+    cur, tmp_path: Path
+) -> None:
+    rows = "".join(f"c{i},2024-01-01,North,{20 + i % 100}\n" for i in range(300))
+    path = _csv(
+        tmp_path,
+        "customer_id,snapshot_month,region,monthly_charges\n" + rows
+        + "x1,2024-01-01,North,99999\nx2,2024-01-01,North,99999\n",
+    )
+    columns = cleaning.stage_file(cur, str(path), ".csv")
+    contract = infer_contract(cleaning.profile(cur, columns), DatasetSettings())
+    low, high = contract.ranges["monthly_charges"]
+    assert low == 0.0 and 200 < high < 99999
+    report = cleaning.clean_data_batch(cur, 1, columns, contract)
+    assert report.outliers_nulled == 2

@@ -1,0 +1,1 @@
+"""Pure figure builders: ``DataFrame -> go.Figure``, no Dash, no SQL."""
