@@ -30,7 +30,6 @@ from pipeline.runner import Runner
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse
 
-
 START = date(2024, 1, 1)
 
 

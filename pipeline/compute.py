@@ -73,10 +73,13 @@ def run_in_child(target: str, kwargs: dict[str, Any], threads: int = 1, nice: in
         message = receive.recv()
     except EOFError:
         child.join()
-        raise ComputeFailed(
-            f"{target} died without an answer (exit code {child.exitcode}); "
-            "the machine may be out of memory"
-        ) from None
+        code = child.exitcode
+        hint = (
+            "it was killed (out of memory?)"
+            if code is not None and code < 0
+            else "see the log for its output"
+        )
+        raise ComputeFailed(f"{target} died without an answer (exit code {code}); {hint}") from None
     finally:
         receive.close()
     child.join()

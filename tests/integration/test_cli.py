@@ -26,8 +26,9 @@ def _env() -> dict[str, str]:
 
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*PLUMBLINE, *args], capture_output=True, text=True, timeout=timeout,
-                          env=_env())
+    return subprocess.run(
+        [*PLUMBLINE, *args], capture_output=True, text=True, timeout=timeout, env=_env()
+    )
 
 
 def _free_port() -> int:
@@ -38,7 +39,9 @@ def _free_port() -> int:
 
 def _demo_dir(small_settings, tick_seconds: float) -> Path:
     data = small_settings.data_dir
-    toml = "[demo]\n" + "".join(f"{k} = {v}\n" for k, v in SMALL_DEMO.items() if k != "tick_seconds")
+    toml = "[demo]\n" + "".join(
+        f"{k} = {v}\n" for k, v in SMALL_DEMO.items() if k != "tick_seconds"
+    )
     (data / "plumbline.toml").write_text(toml + f"tick_seconds = {tick_seconds}\n")
     return data
 
@@ -46,7 +49,10 @@ def _demo_dir(small_settings, tick_seconds: float) -> Path:
 def _serve(data: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [*PLUMBLINE, "serve", "--data-dir", str(data), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(),
         start_new_session=True,
     )
 
@@ -142,6 +148,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
     port = _free_port()
     server = _serve(data, port)
     try:
+
         def first_done_second_running():
             status = _status(port)
             if not status:
@@ -160,6 +167,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
 
     restarted = _serve(data, port)
     try:
+
         def run_2_failed():
             status = _status(port)
             runs = {r["run_id"]: r for r in (status or {}).get("runs", [])}

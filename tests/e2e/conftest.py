@@ -1,0 +1,83 @@
+"""Live Plumbline apps in headless Debian Chromium (Playwright, never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from pipeline.democlock import DemoClock
+from pipeline.runner import Runner
+from pipeline.settings import load_settings
+from pipeline.warehouse import Warehouse
+from tests.conftest import SMALL_DEMO
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright hook: drive Debian's Chromium; fail clearly when it is missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is not installed: apt-get install -y chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"],
+    }
+
+
+class LiveApp:
+    """A served app plus the objects behind it, so tests can check numbers in the warehouse."""
+
+    def __init__(self, data_dir: Path, run_first: bool):
+        self.settings = load_settings(data_dir=data_dir, demo=SMALL_DEMO)
+        self.wh = Warehouse(self.settings.warehouse_path)
+        self.runner = Runner(self.settings, self.wh)
+        if run_first:
+            DemoClock(self.settings, self.wh).advance()
+            request, reason = self.runner.run_now("test")
+            assert reason is None, reason
+        app = create_app(self.settings, self.wh, self.runner.start_run)
+        self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+        self.runner.shutdown()
+        self.wh.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory, small_demo_files: Path) -> Iterator[LiveApp]:
+    """An app whose first pipeline run has finished."""
+    data = tmp_path_factory.mktemp("live") / "data"
+    shutil.copytree(small_demo_files, data / "demo")
+    live = LiveApp(data, run_first=True)
+    yield live
+    live.close()
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """Browser console errors and page exceptions seen during the test."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors

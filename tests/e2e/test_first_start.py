@@ -1,0 +1,61 @@
+"""A real `plumbline serve` from an empty data dir: the Overview waits, then fills in."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import SMALL_DEMO
+
+A_COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_first_start_explains_the_wait_then_shows_kpis(
+    page: Page, small_settings, console_errors
+) -> None:
+    data = small_settings.data_dir
+    (data / "plumbline.toml").write_text(
+        "[demo]\n" + "".join(f"{k} = {v}\n" for k, v in SMALL_DEMO.items())
+    )
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLUMBLINE_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "serve", "--data-dir", str(data), "--port",
+         str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        page.goto(url)
+        # Either the first run is still going, or it already finished: never an empty chart.
+        waiting = page.get_by_text("fills in by itself")
+        tiles = page.locator(".kpi-tile", has_text="Customers scored")
+        expect(waiting.or_(tiles)).to_be_visible(timeout=30_000)
+        expect(tiles.locator(".kpi-value")).to_have_text(A_COUNT, timeout=120_000)
+        assert console_errors == []
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
