@@ -179,6 +179,34 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
+def overview_cases(rng: random.Random) -> dict[str, Callable[[], object]]:
+    """Each Overview callback as a no-argument call with random filters (app already made)."""
+    # Page modules call dash.register_page, so they are imported once an app exists.
+    from app.pages import overview
+
+    state = overview.load_data_state(overview.services())
+    months = state.months
+    values = {"region": REGIONS, "plan": PLANS, "contract_type": CONTRACTS}
+
+    def pick() -> tuple[str, str, str | None, str | None, str]:
+        i, j = sorted(rng.sample(range(len(months)), 2))
+        segment = rng.choice([None, "region", "plan", "contract_type"])
+        value = rng.choice(values[segment]) if segment else None
+        return months[i], months[j], segment, value, rng.choice(list(values))
+
+    data = state.as_store()
+    return {
+        "update_summary (tiles + trend)": lambda: overview.update_summary(*pick()[:4], data),
+        "update_breakdown": lambda: overview.update_breakdown(
+            *(lambda f: (f[1], f[2], f[3], f[4]))(pick()), data
+        ),
+        "update_value_options": lambda: overview.update_value_options(rng.choice(list(values))),
+        "poll_data (unchanged)": lambda: overview.poll_data(1, data, None, None, None),
+        "write_url": lambda: overview.write_url(*pick(), data),
+        "layout (first paint)": lambda: overview.layout(),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the warehouse, time every Overview callback, print a table; 1 if over 200 ms."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -198,31 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             f"built serving_facts: {rows:,} rows in {time.perf_counter() - started:.1f} s\n"
         )
         create_app(settings, wh, lambda trigger, user: RunRequest(False, 0, "not in benchmark"))
-        # Page modules call dash.register_page, so they are imported once an app exists.
-        from app.pages import overview
-
-        state = overview.load_data_state(overview.services())
-        months = state.months
-        rng = random.Random(7)
-        values = {"region": REGIONS, "plan": PLANS, "contract_type": CONTRACTS}
-
-        def pick() -> tuple[str, str, str | None, str | None, str]:
-            i, j = sorted(rng.sample(range(len(months)), 2))
-            segment = rng.choice([None, "region", "plan", "contract_type"])
-            value = rng.choice(values[segment]) if segment else None
-            return months[i], months[j], segment, value, rng.choice(list(values))
-
-        data = state.as_store()
-        cases: dict[str, Callable[[], object]] = {
-            "update_summary (tiles + trend)": lambda: overview.update_summary(*pick()[:4], data),
-            "update_breakdown": lambda: overview.update_breakdown(
-                *(lambda f: (f[1], f[2], f[3], f[4]))(pick()), data
-            ),
-            "update_value_options": lambda: overview.update_value_options(rng.choice(list(values))),
-            "poll_data (unchanged)": lambda: overview.poll_data(1, data, None, None, None),
-            "write_url": lambda: overview.write_url(*pick(), data),
-            "layout (first paint)": lambda: overview.layout(),
-        }
+        cases = overview_cases(random.Random(7))
         sys.stdout.write(f"{'callback':34} {'median ms':>10} {'p95 ms':>10}\n")
         worst = 0.0
         for name, fn in cases.items():

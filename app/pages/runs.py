@@ -6,6 +6,7 @@ step views refresh only when a run or step changed. ``/runs?run=12`` opens run #
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any
 
@@ -211,11 +212,41 @@ def with_elapsed(steps: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def step_note(detail: object) -> str:
+    """What a step says about itself in words, from its recorded detail JSON."""
+    if is_missing(detail):
+        return ""
+    try:
+        d = json.loads(str(detail))
+    except ValueError:
+        return ""
+    if d.get("skipped"):
+        return f"skipped: {d['skipped']}"
+    if "decision" in d:
+        return f"v{d.get('version')}: {d['decision']}"
+    if "quarantined" in d:
+        return (
+            f"{d.get('accepted', 0):,} accepted, {d['quarantined']:,} quarantined, "
+            f"{d.get('duplicates_removed', 0):,} duplicates, "
+            f"{d.get('labels', 0):,} labels"
+        )
+    if "new_batches" in d:
+        return f"{d['new_batches']} new file(s), {d.get('already_ingested', 0)} already ingested"
+    if d.get("rejected"):
+        return f"{d['rejected']} file(s) rejected"
+    if "model_version" in d:
+        return f"scored {', '.join(d.get('periods', []))} with v{d['model_version']}"
+    return ""
+
+
 def steps_table(steps: pd.DataFrame) -> dbc.Table:
-    """Rows in, rows out, duration, status and error of each step."""
+    """Rows in, rows out, duration, status, and the note or error of each step."""
     header = html.Thead(
         html.Tr(
-            [html.Th(h) for h in ("Step", "Status", "Rows in", "Rows out", "Duration", "Error")]
+            [
+                html.Th(h)
+                for h in ("Step", "Status", "Rows in", "Rows out", "Duration", "Notes / error")
+            ]
         )
     )
     rows = [
@@ -230,7 +261,11 @@ def steps_table(steps: pd.DataFrame) -> dbc.Table:
                     + (" so far" if s["status"] == "running" else ""),
                     className="text-nowrap",
                 ),
-                html.Td(_error_text(s["error"]) if not is_missing(s["error"]) else ""),
+                html.Td(
+                    _error_text(s["error"])
+                    if not is_missing(s["error"])
+                    else html.Span(step_note(s.get("detail")), className="small text-muted")
+                ),
             ]
         )
         for _, s in steps.sort_values("position").iterrows()

@@ -106,3 +106,19 @@ def test_before_any_run_the_history_explains(make_app, empty_warehouse, ui):
     assert page[page_module.Ids.SELECT].value is None
     card, _ = page_module.show_steps(None, None)
     assert "No run selected" in ui.texts(card)
+
+
+def test_step_notes_say_what_each_step_did_in_words() -> None:
+    from app.pages.runs import step_note
+
+    assert step_note('{"skipped": "no new labels since model v3"}') == (
+        "skipped: no new labels since model v3"
+    )
+    assert step_note('{"version": 4, "decision": "challenger: v4 ROC AUC 0.70 < champion"}') == (
+        "v4: challenger: v4 ROC AUC 0.70 < champion"
+    )
+    assert step_note(
+        '{"accepted": 41900, "quarantined": 120, "duplicates_removed": 118, "labels": 42000}'
+    ) == "41,900 accepted, 120 quarantined, 118 duplicates, 42,000 labels"
+    assert step_note(None) == ""
+    assert step_note("not json") == ""
