@@ -1,4 +1,4 @@
-"""The ``plumbline`` command: serve, run and status."""
+"""The ``plumbline`` command: serve, run, ingest and status."""
 
 from __future__ import annotations
 
@@ -169,6 +169,82 @@ def cmd_run(args: argparse.Namespace) -> int:
         lock.release()
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ingest the given files now; print per file what was accepted, quarantined or rejected."""
+    settings = _settings(args)
+    _configure_logging("WARNING")
+    try:
+        lock = _acquire(settings, None)
+    except SystemExit:
+        _err(
+            f"plumbline: while `serve` runs, copy the files into {settings.landing_dir} "
+            "instead: the next scheduled run ingests them"
+        )
+        raise
+    from pipeline.ingest import sha256_of
+    from pipeline.runner import Runner
+    from pipeline.warehouse import Warehouse, runs
+    from pipeline.warehouse import batches as batch_store
+
+    paths = [Path(p) for p in args.paths]
+    failed = False
+    for path in paths:
+        if not path.is_file():
+            _out(f"{path}: rejected: no such file")
+            failed = True
+    present = [p for p in paths if p.is_file()]
+    wh = Warehouse(settings.warehouse_path)
+    try:
+        runs.mark_interrupted_runs(wh)
+        before = batch_store.batch_by_hash(wh)
+        hashes = {p: sha256_of(p) for p in present}
+        runner = Runner(settings, wh)
+        request, reason = runner.run_now(
+            "ingest", None, steps=("ingest", "validate", "clean"), paths=present
+        )
+        runner.shutdown()
+        if reason is not None:
+            _err(f"plumbline: ingest run #{request.run_id} failed: {reason}")
+            return EXIT_FAILED
+        after = batch_store.batch_by_hash(wh)
+        reports = batch_store.batch_reports(
+            wh, [after[h][0] for h in hashes.values() if h in after]
+        )
+        for path in present:
+            digest = hashes[path]
+            if digest in before:
+                batch_id, arrived = before[digest]
+                _out(
+                    f"{path}: already ingested as batch #{batch_id} on {arrived:%Y-%m-%d %H:%M} "
+                    "UTC; not counted twice"
+                )
+                continue
+            report = reports.get(after.get(digest, (None,))[0])
+            if report is None:
+                _out(f"{path}: rejected: the file could not be read (unsupported type?)")
+                failed = True
+            elif report["status"] == "rejected":
+                message = str(report["message"]).removeprefix(f"{report['file_name']}: ")
+                _out(f"{path}: rejected: {message}")
+                failed = True
+            else:
+                _out(_ingest_line(path, report))
+    finally:
+        wh.close()
+        lock.release()
+    return EXIT_FAILED if failed else 0
+
+
+def _ingest_line(path: Path, r: dict[str, Any]) -> str:
+    rules = ", ".join(f"{rule} {n:,}" for rule, n in r["rules"].items())
+    quarantined = f"{r['quarantined'] or 0:,} quarantined" + (f" ({rules})" if rules else "")
+    what = "labels" if r["labels"] and r["labels"] == r["accepted"] else "rows"
+    return (
+        f"{path}: batch #{r['batch_id']}: {r['rows_in'] or 0:,} rows in, "
+        f"{r['accepted'] or 0:,} {what} accepted, {quarantined}"
+    )
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Print the warehouse, champion and last runs; ``--json`` for scripts."""
     settings = _settings(args)
@@ -239,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("-v", "--verbose", action="store_true", help="log each step's details")
     run.set_defaults(func=cmd_run)
+
+    ingest_cmd = sub.add_parser("ingest", help="ingest files now and report each one")
+    common(ingest_cmd)
+    ingest_cmd.add_argument("paths", nargs="+", help="CSV, Parquet or JSON Lines files")
+    ingest_cmd.set_defaults(func=cmd_ingest)
 
     status = sub.add_parser("status", help="warehouse, champion model and last runs")
     common(status)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -63,13 +64,22 @@ class RunState:
 class Flow:
     """Runs the pipeline once for a given run id."""
 
-    def __init__(self, settings: Settings, wh: Warehouse, hook: ProgressHook | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        wh: Warehouse,
+        hook: ProgressHook | None = None,
+        steps: tuple[str, ...] = STEPS,
+        paths: list[Path] | None = None,
+    ):
         self.settings = settings
         self.wh = wh
         self.hook = hook or (lambda step, status, detail: None)
+        self.steps = steps
+        self.paths = paths  # ingest exactly these files instead of scanning the source
 
     def execute(self, run_id: int) -> dict[str, Any]:
-        """Run every step; returns the run summary. Raises :class:`RunFailed` on failure."""
+        """Run the steps; returns the run summary. Raises :class:`RunFailed` on failure."""
         state = RunState(run_id=run_id, pub=Publication(run_id=run_id))
         cur = self.wh.cursor()
         work = self.settings.work_dir / f"run-{run_id}"
@@ -77,7 +87,7 @@ class Flow:
         summary: dict[str, Any] = {}
         try:
             cleaning.ensure_staging(cur)
-            for position, name in enumerate(STEPS, start=1):
+            for position, name in enumerate(self.steps, start=1):
                 step = getattr(self, f"_{name}")
                 runs.start_step(self.wh, run_id, position, name)
                 self.hook(name, "running", {})
@@ -94,7 +104,7 @@ class Flow:
                 closing = runs.finish_step_sql(
                     run_id, name, "succeeded", result.rows_in, result.rows_out, result.detail, None
                 )
-                if name != STEPS[-1]:
+                if name != self.steps[-1]:
                     self.wh.execute(*closing)
                     self.hook(name, "succeeded", result.detail)
                     continue
@@ -118,8 +128,11 @@ class Flow:
 
     # -- steps -----------------------------------------------------------------------------
     def _ingest(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
-        ingest.check_source(self.settings)
-        found = ingest.scan(ingest.source_paths(self.settings))
+        if self.paths is None:
+            ingest.check_source(self.settings)
+            found = ingest.scan(ingest.source_paths(self.settings))
+        else:
+            found = ingest.scan(self.paths)
         known = batch_store.known_hashes(self.wh)
         new, repeats = [], []
         for f in found:
@@ -150,7 +163,13 @@ class Flow:
         for batch in state.pending:
             bid = batch["batch_id"]
             try:
-                columns = cleaning.stage_file(cur, batch["stored_path"], batch["suffix"])
+                columns = cleaning.stage_file(
+                    cur,
+                    batch["stored_path"],
+                    batch["suffix"],
+                    self.settings.ingest.csv_encoding,
+                    self.settings.ingest.csv_delimiter,
+                )
             except cleaning.BatchRejected as error:
                 state.pub.batches.append(
                     BatchOutcome(bid, "rejected", f"{batch['file_name']}: {error}")
@@ -160,18 +179,23 @@ class Flow:
             count = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
             rows += count
             kind = "labels" if set(columns) <= label_cols and dataset.target in columns else "data"
-            problem = _unusable(columns, count, dataset)
+            malformed = cur.execute("SELECT count(*) FROM stage_malformed").fetchone()[0]
+            rows += malformed
+            problem = _unusable(columns, count, malformed, dataset)
             if problem:
                 # Rejected here, before a first batch could shape the data contract.
                 state.pub.batches.append(
                     BatchOutcome(bid, "rejected", f"{batch['file_name']}: {problem}")
                 )
                 rejected += 1
+                cur.execute("DROP TABLE stage_raw")
+                cur.execute("DROP TABLE stage_malformed")
                 continue
             if kind == "data" and state.contract is None:
                 state.contract = infer_contract(cleaning.profile(cur, columns), dataset)
                 state.pub.contract_is_new = True
             cur.execute(f"ALTER TABLE stage_raw RENAME TO raw_{int(bid)}")
+            cur.execute(f"ALTER TABLE stage_malformed RENAME TO malformed_{int(bid)}")
             state.staged[bid] = (kind, columns)
         state.pub.contract = state.contract
         return StepResult(
@@ -198,6 +222,10 @@ class Flow:
         order = sorted(state.staged.items(), key=lambda kv: (kv[1][0] == "labels", kv[0]))
         for bid, (kind, columns) in order:
             cur.execute(f"CREATE OR REPLACE TEMP VIEW stage_raw AS SELECT * FROM raw_{int(bid)}")
+            cur.execute(
+                "CREATE OR REPLACE TEMP VIEW stage_malformed AS "
+                f"SELECT * FROM malformed_{int(bid)}"
+            )
             name = next(b["file_name"] for b in state.pending if b["batch_id"] == bid)
             try:
                 if state.contract is None:
@@ -230,8 +258,9 @@ class Flow:
                 ("labels", report.labels_applied),
             ):
                 totals[key] += value
-            cur.execute("DROP VIEW stage_raw")
-            cur.execute(f"DROP TABLE raw_{int(bid)}")
+            for view, table in (("stage_raw", "raw"), ("stage_malformed", "malformed")):
+                cur.execute(f"DROP VIEW {view}")
+                cur.execute(f"DROP TABLE {table}_{int(bid)}")
         return StepResult(rows_in=totals["rows_in"], rows_out=totals["accepted"], detail=totals)
 
     def _train(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
@@ -374,7 +403,7 @@ def _serving_model(new: ModelRecord | None, champion: dict | None) -> dict | Non
     return champion
 
 
-def _unusable(columns: list[str], rows: int, dataset: Any) -> str | None:
+def _unusable(columns: list[str], rows: int, malformed: int, dataset: Any) -> str | None:
     """Why a staged file cannot be used at all, or None."""
     for key, name in (("entity_id", dataset.entity_id), ("event_time", dataset.event_time)):
         if name not in columns:
@@ -382,6 +411,11 @@ def _unusable(columns: list[str], rows: int, dataset: Any) -> str | None:
                 f"the file has no column {name!r} (setting dataset.{key}); its columns are "
                 f"{', '.join(columns[:12])}; rename the column in the file or change the setting"
             )
+    if rows == 0 and malformed:
+        return (
+            f"none of its {malformed} lines could be parsed; check the delimiter, quoting and "
+            "encoding (settings ingest.csv_delimiter, ingest.csv_encoding)"
+        )
     if rows == 0:
         return "the file has a header but no rows"
     return None

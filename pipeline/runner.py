@@ -10,6 +10,7 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.flow import Flow, ProgressHook, RunFailed
 from pipeline.settings import Settings
@@ -38,7 +39,7 @@ class Runner:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plumbline-run")
         self.last_future: Future | None = None
 
-    def start_run(self, trigger: str, user: str | None = None) -> RunRequest:
+    def start_run(self, trigger: str, user: str | None = None, **flow: Any) -> RunRequest:
         """Start a run in the background, or refuse with "already running (run #n)"."""
         with self._lock:
             active = runs.active_run(self.wh)
@@ -48,21 +49,26 @@ class Runner:
                 at = f" at {started:%H:%M:%S} UTC" if started else ""
                 return RunRequest(False, run_id, f"already running (run #{run_id}{by}{at})")
             run_id = runs.create_run(self.wh, trigger, user)
-            self.last_future = self._executor.submit(self._execute, run_id)
+            self.last_future = self._executor.submit(self._execute, run_id, flow)
         log.info("run #%s started (%s%s)", run_id, trigger, f" by {user}" if user else "")
         return RunRequest(True, run_id, f"Run #{run_id} started")
 
-    def run_now(self, trigger: str, user: str | None = None) -> tuple[RunRequest, str | None]:
-        """Start a run and wait for it; returns the request and the failure reason, if any."""
-        request = self.start_run(trigger, user)
+    def run_now(
+        self, trigger: str, user: str | None = None, **flow: Any
+    ) -> tuple[RunRequest, str | None]:
+        """Start a run and wait for it; returns the request and the failure reason, if any.
+
+        ``flow`` passes ``steps`` and ``paths`` to :class:`Flow` (e.g. `plumbline ingest`).
+        """
+        request = self.start_run(trigger, user, **flow)
         if not request.started or self.last_future is None:
             return request, request.message
         return request, self.last_future.result()
 
-    def _execute(self, run_id: int) -> str | None:
+    def _execute(self, run_id: int, flow: dict[str, Any]) -> str | None:
         """Run the flow; returns None on success or the failure reason."""
         try:
-            Flow(self.settings, self.wh, self.hook).execute(run_id)
+            Flow(self.settings, self.wh, self.hook, **flow).execute(run_id)
         except RunFailed as error:
             reason = str(error)
         except Exception as error:  # the run thread must always close its run record

@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -34,6 +34,9 @@ EXAMPLES: dict[str, str] = {
     "dataset.segments": "['region', 'plan']",
     "dataset.pii": "['name', 'email']",
     "dataset.decision_threshold": "0.25",
+    "ingest.csv_encoding": "'auto', 'utf-8' or 'latin-1'",
+    "ingest.csv_delimiter": "'auto' or ';'",
+    "ingest.max_upload_mb": "50",
     "demo.seed": "42",
     "demo.customers": "42000",
     "demo.months": "24",
@@ -107,6 +110,23 @@ class DatasetSettings(BaseModel):
         return self.source == "demo"
 
 
+class IngestSettings(BaseModel):
+    """How files are read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    csv_encoding: Literal["auto", "utf-8", "latin-1", "utf-16"] = "auto"
+    csv_delimiter: str = Field("auto", description="'auto' or one character such as ';'")
+    max_upload_mb: float = Field(50.0, gt=0, le=2048)
+
+    @field_validator("csv_delimiter")
+    @classmethod
+    def _delimiter(cls, value: str) -> str:
+        if value != "auto" and len(value) != 1:
+            raise ValueError("must be 'auto' or a single character such as ';' or '|'")
+        return value
+
+
 class DemoSettings(BaseModel):
     """The built-in demo business and its clock."""
 
@@ -133,6 +153,7 @@ class Settings(BaseSettings):
     port: int = Field(8050, ge=1, le=65535)
     dataset: DatasetSettings = DatasetSettings()
     demo: DemoSettings = DemoSettings()
+    ingest: IngestSettings = IngestSettings()
     schedule_seconds: float = Field(3600.0, ge=5.0, description="pipeline interval outside demo")
     compute_threads: int = Field(1, ge=1, le=64)
     holdout_periods: int = Field(1, ge=1, le=12)

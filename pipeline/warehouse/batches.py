@@ -47,3 +47,44 @@ def pending(wh: Warehouse) -> list[dict[str, Any]]:
         {"batch_id": r[0], "file_name": r[1], "stored_path": r[2], "suffix": "." + r[3]}
         for r in rows
     ]
+
+
+def batch_by_hash(wh: Warehouse) -> dict[str, tuple[int, Any]]:
+    """content hash -> (batch id, arrival time) of every ingested file."""
+    return {
+        r[0]: (r[1], r[2])
+        for r in wh.rows("SELECT content_hash, batch_id, arrived_at FROM raw_batches")
+    }
+
+
+def batch_reports(wh: Warehouse, batch_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per batch: file, status, message, rows in/accepted/quarantined and quarantine by rule."""
+    if not batch_ids:
+        return {}
+    rows = wh.rows(
+        "SELECT b.batch_id, b.file_name, b.status, b.message, s.rows_in, s.rows_accepted, "
+        "s.rows_quarantined, s.labels_applied FROM raw_batches b "
+        "LEFT JOIN batch_stats s USING (batch_id) WHERE list_contains(?, b.batch_id)",
+        [batch_ids],
+    )
+    out = {
+        r[0]: {
+            "batch_id": r[0],
+            "file_name": r[1],
+            "status": r[2],
+            "message": r[3],
+            "rows_in": r[4],
+            "accepted": r[5],
+            "quarantined": r[6],
+            "labels": r[7],
+            "rules": {},
+        }
+        for r in rows
+    }
+    for batch_id, rule, n in wh.rows(
+        "SELECT batch_id, rule, count(*) FROM quarantine WHERE list_contains(?, batch_id) "
+        "GROUP BY ALL ORDER BY 3 DESC",
+        [batch_ids],
+    ):
+        out[batch_id]["rules"][rule] = n
+    return out

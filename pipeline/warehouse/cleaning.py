@@ -8,6 +8,7 @@ always bound parameters.
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass
 
@@ -51,10 +52,18 @@ def ensure_staging(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def stage_file(cur: duckdb.DuckDBPyConnection, path: str, suffix: str) -> list[str]:
+def stage_file(
+    cur: duckdb.DuckDBPyConnection,
+    path: str,
+    suffix: str,
+    encoding: str = "auto",
+    delimiter: str = "auto",
+) -> list[str]:
     """Load a raw file as text columns into TEMP table ``stage_raw``; returns its columns.
 
-    Raises :class:`BatchRejected` when the file cannot be parsed at all.
+    CSV encoding ``auto`` reads UTF-8 (with or without a BOM) and falls back to Latin-1 when
+    the bytes are not valid UTF-8. Raises :class:`BatchRejected` when the file cannot be
+    parsed at all.
     """
     cur.execute("DROP TABLE IF EXISTS stage_raw")
     if os.path.getsize(path) == 0:
@@ -64,18 +73,32 @@ def stage_file(cur: duckdb.DuckDBPyConnection, path: str, suffix: str) -> list[s
     elif suffix in (".jsonl", ".ndjson"):
         reader = "read_json(?, format = 'newline_delimited')"
     else:
-        reader = "read_csv(?, all_varchar = true, header = true, sample_size = -1)"
-    try:
-        cur.execute(
-            f"CREATE TEMP TABLE stage_raw AS SELECT *, row_number() OVER () AS _row FROM {reader}",
-            [path],
+        # Lines the parser cannot split are kept aside (store_rejects) and quarantined with
+        # their line number, instead of failing the whole file.
+        options = (
+            "all_varchar = true, header = true, sample_size = -1, store_rejects = true, "
+            "rejects_table = 'stage_rejects', rejects_scan = 'stage_reject_scans'"
         )
+        if delimiter != "auto":
+            options += ", delim = $delim"
+        reader = f"read_csv($path, {options}, encoding = $encoding)"
+    params: dict[str, str] = {"path": path}
+    if "$encoding" in reader:
+        params["encoding"] = detect_encoding(path) if encoding == "auto" else encoding
+    if "$delim" in reader:
+        params["delim"] = delimiter
+    reader = reader.replace("(?", "($path")
+    # Each scan gets fresh reject tables, so only this file's bad lines are read back.
+    cur.execute("DROP TABLE IF EXISTS stage_rejects")
+    cur.execute("DROP TABLE IF EXISTS stage_reject_scans")
+    try:
+        _create_stage(cur, reader, params)
     except duckdb.Error as error:
-        first = str(error).strip().splitlines()[0]
-        raise BatchRejected(f"cannot parse the file: {first}") from None
+        raise BatchRejected(_parse_message(error)) from None
     columns = [c for c in _columns(cur, "stage_raw") if c != "_row"]
+    _stage_malformed(cur, suffix == ".csv")
     if suffix == ".csv":
-        _check_csv_header(cur, path)
+        _check_csv_header(cur, path, params)
     for name in columns:
         try:
             quote_ident(name)
@@ -88,10 +111,90 @@ def stage_file(cur: duckdb.DuckDBPyConnection, path: str, suffix: str) -> list[s
     return columns
 
 
-def _check_csv_header(cur: duckdb.DuckDBPyConnection, path: str) -> None:
+def detect_encoding(path: str, chunk: int = 1 << 20) -> str:
+    """'utf-8' when every byte decodes as UTF-8 (a BOM is fine), else 'latin-1'.
+
+    Latin-1 maps every byte to a character, so it is the safe fallback for legacy exports.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        try:
+            while block := handle.read(chunk):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"
+    return "utf-8"
+
+
+def _stage_malformed(cur: duckdb.DuckDBPyConnection, is_csv: bool) -> None:
+    """TEMP ``stage_malformed``: the lines of this CSV scan that could not be parsed."""
+    has_rejects = cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'stage_rejects'"
+    ).fetchone()[0]
+    source = (
+        "SELECT line, error_type, error_message FROM stage_rejects"
+        if is_csv and has_rejects
+        else "SELECT NULL::BIGINT AS line, NULL AS error_type, NULL AS error_message LIMIT 0"
+    )
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE stage_malformed AS {source}")
+
+
+def _parsed_rows(cur: duckdb.DuckDBPyConnection) -> int:
+    """Rows the parser read; raises BatchRejected when there are none."""
+    parsed = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
+    if parsed == 0:
+        bad = cur.execute("SELECT min(line), count(*) FROM stage_malformed").fetchone()
+        if bad[1]:
+            raise BatchRejected(
+                f"none of its {bad[1]} lines could be parsed (first at line {bad[0]}); check the "
+                "delimiter, quoting and encoding (settings ingest.csv_delimiter, "
+                "ingest.csv_encoding)"
+            )
+        raise BatchRejected("the file has a header but no rows")
+    return parsed
+
+
+def _quarantine_malformed(cur: duckdb.DuckDBPyConnection, batch_id: int) -> int:
+    """Move unparsable lines into the quarantine; the raw file keeps their bytes."""
+    cur.execute(
+        "INSERT INTO stage_quarantine SELECT ?, line, 'malformed_line', "
+        "'line ' || line || ' could not be parsed (' || lower(error_type) || ': ' || "
+        "error_message || '); fix the quoting or delimiter in the file and send it again', "
+        "json_object('line', line) FROM stage_malformed",
+        [batch_id],
+    )
+    return cur.execute("SELECT count(*) FROM stage_malformed").fetchone()[0]
+
+
+def _create_stage(cur: duckdb.DuckDBPyConnection, reader: str, params: dict[str, str]) -> None:
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE stage_raw AS "
+        f"SELECT *, row_number() OVER () AS _row FROM {reader}",
+        params,
+    )
+
+
+def _parse_message(error: duckdb.Error) -> str:
+    """DuckDB's parser error as a short sentence naming the line, when it gives one."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    first = lines[0] if lines else type(error).__name__
+    first = first.replace("Invalid Input Error: ", "").replace("IO Error: ", "")
+    hint = ""
+    if "Expected Number of Columns" in str(error) or "too many columns" in str(error).lower():
+        hint = "; check the delimiter and quoting (setting ingest.csv_delimiter)"
+    return f"cannot parse the file: {first}{hint}"
+
+
+def _check_csv_header(
+    cur: duckdb.DuckDBPyConnection, path: str, params: dict[str, str]
+) -> None:
     """Reject a header that repeats a name: DuckDB would silently rename it ``name_1``."""
+    delim = ", delim = $delim" if "delim" in params else ""
     header = cur.execute(
-        "SELECT * FROM read_csv(?, header = false, all_varchar = true) LIMIT 1", [path]
+        "SELECT * FROM read_csv($path, header = false, all_varchar = true, "
+        f"encoding = $encoding{delim}) LIMIT 1",
+        params,
     ).fetchone()
     names = [str(h).strip().lower() for h in (header or ()) if h is not None]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -165,9 +268,7 @@ def clean_data_batch(
                 "rename the column in the file or change the setting"
             )
     tokens = {"tokens": NULL_TOKENS}
-    rows_in = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
-    if rows_in == 0:
-        raise BatchRejected("the file has a header but no rows")
+    rows_in = _parsed_rows(cur) + _quarantine_malformed(cur, batch_id)
     cats = [c for c in contract.categorical if c in present]
     nums = [c for c in contract.numeric if c in present]
     has_target = contract.target in present
@@ -400,9 +501,7 @@ def clean_label_batch(
 ) -> CleanReport:
     """Stage a labels file (entity id, event time, target) into ``stage_labels``."""
     tokens = {"tokens": NULL_TOKENS, "t": TRUE_LABELS, "f": FALSE_LABELS}
-    rows_in = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
-    if rows_in == 0:
-        raise BatchRejected("the labels file has a header but no rows")
+    rows_in = _parsed_rows(cur) + _quarantine_malformed(cur, batch_id)
     e, t, y = (_clean_text(c) for c in (contract.entity_id, contract.event_time, contract.target))
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE stage_typed AS SELECT "

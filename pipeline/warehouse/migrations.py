@@ -133,4 +133,45 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        "data layer: per-column batch stats, schema changes, PII suspects, cleaning step stats",
+        [
+            "ALTER TABLE batch_stats ADD COLUMN missing_imputed BIGINT DEFAULT 0",
+            "ALTER TABLE batch_stats ADD COLUMN outliers_handled BIGINT DEFAULT 0",
+            """CREATE TABLE batch_column_stats (
+                batch_id    BIGINT NOT NULL,
+                column_name VARCHAR NOT NULL,
+                rows        BIGINT NOT NULL,
+                missing     BIGINT NOT NULL,
+                imputed     BIGINT NOT NULL,
+                outliers    BIGINT NOT NULL,
+                PRIMARY KEY (batch_id, column_name)
+            )""",
+            """CREATE TABLE schema_changes (
+                batch_id    BIGINT NOT NULL,
+                detected_at TIMESTAMP NOT NULL,
+                kind        VARCHAR NOT NULL,
+                column_name VARCHAR,
+                message     VARCHAR NOT NULL,
+                action      VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE pii_suspects (
+                column_name VARCHAR PRIMARY KEY,
+                kind        VARCHAR NOT NULL,
+                share       DOUBLE NOT NULL,
+                batch_id    BIGINT NOT NULL,
+                detected_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE clean_step_stats (
+                batch_id     BIGINT NOT NULL,
+                position     INTEGER NOT NULL,
+                step         VARCHAR NOT NULL,
+                rows_in      BIGINT NOT NULL,
+                rows_out     BIGINT NOT NULL,
+                rows_changed BIGINT NOT NULL,
+                PRIMARY KEY (batch_id, step)
+            )""",
+        ],
+    ),
 ]

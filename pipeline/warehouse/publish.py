@@ -109,7 +109,9 @@ def _publish_batches(cur: duckdb.DuckDBPyConnection, pub: Publication) -> None:
             continue
         r = b.report
         cur.execute(
-            "INSERT OR REPLACE INTO batch_stats SELECT ?, "
+            "INSERT OR REPLACE INTO batch_stats (batch_id, period_min, period_max, rows_in, "
+            "rows_accepted, rows_quarantined, duplicates_removed, text_normalised, nulls_found, "
+            "labels_applied) SELECT ?, "
             "(SELECT min(_period) FROM clean_rows WHERE _batch_id = ?), "
             "(SELECT max(_period) FROM clean_rows WHERE _batch_id = ?), ?, ?, ?, ?, ?, ?, ?",
             [
@@ -131,7 +133,10 @@ def _publish_model(cur: duckdb.DuckDBPyConnection, run_id: int, m: ModelRecord) 
     i = m.info
     metrics = i["metrics"]
     cur.execute(
-        "INSERT INTO models VALUES (?, ?, ?, 'hist_gradient_boosting', ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "INSERT INTO models (version, run_id, created_at, algorithm, artefact_path, sha256, "
+        "size_bytes, train_rows, holdout_rows, train_from, train_to, holdout_from, holdout_to, "
+        "roc_auc, pr_auc, brier, log_loss, features, params, fit_seconds) "
+        "VALUES (?, ?, ?, 'hist_gradient_boosting', ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?, ?, ?, ?, ?)",
         [
             m.version,

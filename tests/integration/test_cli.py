@@ -195,3 +195,28 @@ def test_help_describes_each_command(command: str) -> None:
     result = _cli(command, "--help")
     assert result.returncode == 0
     assert "--data-dir" in result.stdout
+
+
+def test_ingest_reports_each_file_and_fails_when_one_is_rejected(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "customer_id,snapshot_month,region\nC1,2024-01-01,North\nC1,2024-01-01,North\n"
+        'C2,2024-01-01,"South"\nC3,2024-01-01,East,extra\n'
+    )
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    data = str(tmp_path / "data")
+    result = _cli("ingest", "--data-dir", data, str(good), str(empty), str(tmp_path / "nope.csv"))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(
+        "good.csv: batch #1: 4 rows in, 2 rows accepted, 2 quarantined" in line
+        and "exact_duplicate 1" in line
+        and "malformed_line 1" in line
+        for line in lines
+    ), result.stdout
+    assert any("empty.csv: rejected: the file is empty" in line for line in lines)
+    assert any("nope.csv: rejected: no such file" in line for line in lines)
+    again = _cli("ingest", "--data-dir", data, str(good))
+    assert again.returncode == 0
+    assert "already ingested as batch #1" in again.stdout
