@@ -181,6 +181,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "instead: the next scheduled run ingests them"
         )
         raise
+    from pipeline import ingest
     from pipeline.ingest import sha256_of
     from pipeline.runner import Runner
     from pipeline.warehouse import Warehouse, runs
@@ -193,6 +194,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             _out(f"{path}: rejected: no such file")
             failed = True
     present = [p for p in paths if p.is_file()]
+    for path in ingest.unsupported(present):
+        _out(f"{path}: rejected: {ingest.unsupported_message(path)}")
+        failed = True
+    present = [p for p in present if p not in ingest.unsupported(present)]
     wh = Warehouse(settings.warehouse_path)
     try:
         runs.mark_interrupted_runs(wh)

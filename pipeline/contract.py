@@ -20,7 +20,8 @@ class ColumnProfile:
     numeric_ok: int
     q_low: float | None
     q_high: float | None
-    categories: list[str]
+    categories: list[str]  # most frequent first
+    median: float | None = None
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Contract:
     ranges: dict[str, list[float]] = field(default_factory=dict)
     categories: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
+    medians: dict[str, float] = field(default_factory=dict)
+    modes: dict[str, str] = field(default_factory=dict)
 
     @property
     def features(self) -> list[str]:
@@ -47,8 +50,12 @@ class Contract:
 
     @classmethod
     def from_json(cls, text: str) -> Contract:
-        """Read a contract written by :meth:`to_json`."""
+        """Read a contract written by :meth:`to_json` (older versions lack newer fields)."""
         return cls(**json.loads(text))
+
+    def columns(self) -> set[str]:
+        """Every column the contract knows: keys, target, features and dropped columns."""
+        return {self.entity_id, self.event_time, self.target, *self.features, *self.dropped}
 
 
 def plausible_range(q_low: float, q_high: float) -> list[float]:
@@ -80,9 +87,13 @@ def infer_contract(profiles: list[ColumnProfile], dataset: DatasetSettings) -> C
         if is_numeric and p.q_low is not None and p.q_high is not None:
             contract.numeric.append(p.name)
             contract.ranges[p.name] = plausible_range(p.q_low, p.q_high)
+            if p.median is not None:
+                contract.medians[p.name] = p.median
         elif p.name in dataset.segments or len(p.categories) <= MAX_CATEGORIES:
             contract.categorical.append(p.name)
             contract.categories[p.name] = sorted(p.categories)
+            if p.categories:
+                contract.modes[p.name] = p.categories[0]
         else:
             # Free text with hundreds of values (ids, notes) is no use to the model.
             contract.dropped.append(p.name)

@@ -21,8 +21,9 @@ import duckdb
 from pipeline import ingest
 from pipeline.compute import ComputeFailed, run_in_child
 from pipeline.contract import Contract, infer_contract
+from pipeline.pii import pii_salt
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, cleaning, datasets, models, runs
+from pipeline.warehouse import Warehouse, cleaning, datasets, models, pii_scan, runs
 from pipeline.warehouse import batches as batch_store
 from pipeline.warehouse.publish import BatchOutcome, ModelRecord, Publication, publish
 
@@ -126,13 +127,23 @@ class Flow:
             cur.close()
             shutil.rmtree(work, ignore_errors=True)
 
+    def _salt(self) -> str | None:
+        """The PII salt, only when PII columns are hashed rather than dropped."""
+        if self.settings.cleaning.pii_mode != "hash":
+            return None
+        return pii_salt(self.settings.secrets_dir)
+
     # -- steps -----------------------------------------------------------------------------
     def _ingest(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
         if self.paths is None:
             ingest.check_source(self.settings)
             found = ingest.scan(ingest.source_paths(self.settings))
+            skipped = ingest.landing_leftovers(self.settings)
         else:
-            found = ingest.scan(self.paths)
+            skipped = ingest.unsupported(self.paths)
+            found = ingest.scan([p for p in self.paths if p not in skipped])
+        for path in skipped:
+            log.warning("%s is not ingested: %s", path, ingest.unsupported_message(path))
         known = batch_store.known_hashes(self.wh)
         new, repeats = [], []
         for f in found:
@@ -151,6 +162,7 @@ class Flow:
                 "files_seen": len(found),
                 "new_batches": len(new),
                 "already_ingested": len(repeats),
+                "unsupported": [p.name for p in skipped],
                 "pending_batches": len(state.pending),
             },
         )
@@ -191,6 +203,11 @@ class Flow:
                 cur.execute("DROP TABLE stage_raw")
                 cur.execute("DROP TABLE stage_malformed")
                 continue
+            if kind == "data":
+                configured = {p.lower() for p in dataset.pii} | label_cols
+                pii_scan.scan_for_pii(
+                    cur, bid, columns, {c for c in columns if c.lower() in configured}
+                )
             if kind == "data" and state.contract is None:
                 state.contract = infer_contract(cleaning.profile(cur, columns), dataset)
                 state.pub.contract_is_new = True
@@ -217,14 +234,14 @@ class Flow:
             "text_normalised": 0,
             "outliers_nulled": 0,
             "labels": 0,
+            "missing_imputed": 0,
         }
         # Data before labels, so labels in the same run find their rows.
         order = sorted(state.staged.items(), key=lambda kv: (kv[1][0] == "labels", kv[0]))
         for bid, (kind, columns) in order:
             cur.execute(f"CREATE OR REPLACE TEMP VIEW stage_raw AS SELECT * FROM raw_{int(bid)}")
             cur.execute(
-                "CREATE OR REPLACE TEMP VIEW stage_malformed AS "
-                f"SELECT * FROM malformed_{int(bid)}"
+                f"CREATE OR REPLACE TEMP VIEW stage_malformed AS SELECT * FROM malformed_{int(bid)}"
             )
             name = next(b["file_name"] for b in state.pending if b["batch_id"] == bid)
             try:
@@ -236,8 +253,11 @@ class Flow:
                 if kind == "labels":
                     report = cleaning.clean_label_batch(cur, bid, state.contract)
                 else:
-                    report = cleaning.clean_data_batch(cur, bid, columns, state.contract)
+                    report = cleaning.clean_data_batch(
+                        cur, bid, columns, state.contract, self.settings.cleaning, self._salt()
+                    )
             except cleaning.BatchRejected as error:
+                cleaning.discard_batch(cur, bid)
                 if state.contract is None:
                     continue  # stays pending for a later run
                 state.pub.batches.append(BatchOutcome(bid, "rejected", f"{name}: {error}"))
@@ -256,6 +276,7 @@ class Flow:
                 ("text_normalised", report.text_normalised),
                 ("outliers_nulled", report.outliers_nulled),
                 ("labels", report.labels_applied),
+                ("missing_imputed", report.missing_imputed),
             ):
                 totals[key] += value
             for view, table in (("stage_raw", "raw"), ("stage_malformed", "malformed")):
@@ -417,7 +438,7 @@ def _unusable(columns: list[str], rows: int, malformed: int, dataset: Any) -> st
             "encoding (settings ingest.csv_delimiter, ingest.csv_encoding)"
         )
     if rows == 0:
-        return "the file has a header but no rows"
+        return "the file has a header but no rows; send it again with its rows"
     return None
 
 

@@ -87,6 +87,30 @@ def source_paths(settings: Settings) -> list[Path]:
     return sorted(set(usable), key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
+def unsupported(paths: list[Path]) -> list[Path]:
+    """The paths whose type Plumbline cannot read."""
+    return [p for p in paths if p.suffix.lower() not in SUPPORTED_SUFFIXES]
+
+
+def unsupported_message(path: Path) -> str:
+    """Why a file of an unknown type is not ingested, and what to do."""
+    return (
+        f"unsupported file type {path.suffix or '(none)'!r}; export it as CSV, Parquet or "
+        "JSON Lines (.csv, .parquet, .jsonl) and send it again"
+    )
+
+
+def landing_leftovers(settings: Settings) -> list[Path]:
+    """Files in the landing folder that are never ingested because of their type."""
+    if not settings.landing_dir.is_dir():
+        return []
+    return [
+        p
+        for p in settings.landing_dir.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p in unsupported([p])
+    ]
+
+
 def scan(paths: list[Path]) -> list[FoundFile]:
     """Hash every path; files that vanish meanwhile are skipped."""
     out = []

@@ -26,9 +26,13 @@ class StepBars:
         """Called by the flow when a step starts, succeeds or fails."""
         if status == "running":
             self._bars[step] = tqdm(
-                total=1, desc=f"{STEPS.index(step) + 1}/{len(STEPS)} {step:<8}",
-                bar_format="{desc} |{bar:24}| {elapsed}{postfix}", file=self.stream,
-                leave=True, dynamic_ncols=False, ncols=90,
+                total=1,
+                desc=f"{STEPS.index(step) + 1}/{len(STEPS)} {step:<8}",
+                bar_format="{desc} |{bar:24}| {elapsed}{postfix}",
+                file=self.stream,
+                leave=True,
+                dynamic_ncols=False,
+                ncols=90,
             )
             return
         bar = self._bars.get(step)
@@ -57,6 +61,13 @@ class StepBars:
 
 
 def _summary(detail: dict[str, Any]) -> str:
-    keys = ("new_batches", "rejected", "accepted", "quarantined", "version", "roc_auc",
-            "model_version")
+    keys = (
+        "new_batches",
+        "rejected",
+        "accepted",
+        "quarantined",
+        "version",
+        "roc_auc",
+        "model_version",
+    )
     return ", ".join(f"{k} {detail[k]}" for k in keys if k in detail)

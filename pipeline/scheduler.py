@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pipeline.democlock import DemoClock
 from pipeline.runner import Runner
 from pipeline.settings import Settings
+from pipeline.warehouse import runs
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,12 @@ JOB_ID = "pipeline"
 def pipeline_tick(settings: Settings, runner: Runner, clock: DemoClock | None) -> None:
     """One tick: in demo mode release the next month, then ask for a run."""
     trigger = "schedule"
+    active = runs.active_run(runner.wh)
+    if active is not None:
+        # Releasing months faster than runs process them would run the demo out of months
+        # with some never processed; wait for the run instead.
+        log.info("scheduler tick skipped: run #%s is still running", active[0])
+        return
     if clock is not None:
         try:
             released = clock.advance()

@@ -37,6 +37,9 @@ EXAMPLES: dict[str, str] = {
     "ingest.csv_encoding": "'auto', 'utf-8' or 'latin-1'",
     "ingest.csv_delimiter": "'auto' or ';'",
     "ingest.max_upload_mb": "50",
+    "cleaning.on_violation": "{ region = 'reject_row', monthly_charges = 'warn' }",
+    "cleaning.missing": "{ usage_gb = 'impute', payment_method = 'keep' }",
+    "cleaning.pii_mode": "'drop' or 'hash'",
     "demo.seed": "42",
     "demo.customers": "42000",
     "demo.months": "24",
@@ -127,6 +130,65 @@ class IngestSettings(BaseModel):
         return value
 
 
+Action = Literal["reject_row", "reject_batch", "warn"]
+Missing = Literal["keep", "impute", "reject"]
+
+
+class RowFilter(BaseModel):
+    """Keep only rows where ``column op value``; others go to quarantine with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    op: Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null"]
+    value: float | str | list[float | str] | None = None
+
+    @field_validator("column")
+    @classmethod
+    def _column(cls, value: str) -> str:
+        return _check_identifier(value)
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> RowFilter:
+        if self.op in ("in", "not in") and not isinstance(self.value, list):
+            raise ValueError(f"op '{self.op}' needs a list value, e.g. ['Basic', 'Standard']")
+        if self.op in ("is null", "is not null") and self.value is not None:
+            raise ValueError(f"op '{self.op}' takes no value")
+        if self.op not in ("in", "not in", "is null", "is not null") and (
+            self.value is None or isinstance(self.value, list)
+        ):
+            raise ValueError(f"op '{self.op}' needs one value")
+        return self
+
+    def describe(self) -> str:
+        """The filter as people write it, e.g. ``tenure_months >= 0``."""
+        return f"{self.column} {self.op}" + ("" if self.value is None else f" {self.value!r}")
+
+
+class CleaningSettings(BaseModel):
+    """What cleaning does beyond the always-on steps (trim, null tokens, types, duplicates).
+
+    ``on_violation`` sets, per column, what a contract violation does: quarantine the row,
+    reject the batch, or only warn. Without it: an unparsable value rejects its row, while an
+    unseen category or a value out of the contract's range only warns (an out-of-range value
+    is then treated as missing).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_violation: dict[str, Action] = {}
+    missing: dict[str, Missing] = {}
+    filters: list[RowFilter] = []
+    pii_mode: Literal["drop", "hash"] = "drop"
+
+    @field_validator("on_violation", "missing")
+    @classmethod
+    def _columns(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            _check_identifier(name)
+        return value
+
+
 class DemoSettings(BaseModel):
     """The built-in demo business and its clock."""
 
@@ -154,6 +216,7 @@ class Settings(BaseSettings):
     dataset: DatasetSettings = DatasetSettings()
     demo: DemoSettings = DemoSettings()
     ingest: IngestSettings = IngestSettings()
+    cleaning: CleaningSettings = CleaningSettings()
     schedule_seconds: float = Field(3600.0, ge=5.0, description="pipeline interval outside demo")
     compute_threads: int = Field(1, ge=1, le=64)
     holdout_periods: int = Field(1, ge=1, le=12)
@@ -194,6 +257,11 @@ class Settings(BaseSettings):
     def landing_dir(self) -> Path:
         """Files dropped here are ingested by the next run."""
         return self.data_dir / "landing"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Secrets kept out of the warehouse (the PII salt), readable by the owner only."""
+        return self.data_dir / "secrets"
 
     @property
     def work_dir(self) -> Path:

@@ -9,7 +9,9 @@ always bound parameters.
 from __future__ import annotations
 
 import codecs
+import json
 import os
+import tempfile
 from dataclasses import dataclass
 
 import duckdb
@@ -20,6 +22,8 @@ from pipeline.warehouse.connection import quote_ident
 NULL_TOKENS = ["", "n/a", "na", "-", "--", "null", "none", "nan", "?", "missing"]
 TRUE_LABELS = ["1", "1.0", "true", "yes", "y", "churned"]
 FALSE_LABELS = ["0", "0.0", "false", "no", "n", "retained"]
+# Day-first before month-first: most exports outside the US write 31/01/2024.
+DATE_FORMATS = ["%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y", "%Y%m%d"]
 QUARANTINE_COLUMNS = (
     "batch_id BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, record VARCHAR"
 )
@@ -41,6 +45,7 @@ class CleanReport:
     nulls_found: int
     outliers_nulled: int
     labels_applied: int
+    missing_imputed: int = 0
 
 
 def ensure_staging(cur: duckdb.DuckDBPyConnection) -> None:
@@ -71,7 +76,8 @@ def stage_file(
     if suffix == ".parquet":
         reader = "read_parquet(?)"
     elif suffix in (".jsonl", ".ndjson"):
-        reader = "read_json(?, format = 'newline_delimited')"
+        _stage_json_lines(cur, path)
+        return _checked_columns(cur)
     else:
         # Lines the parser cannot split are kept aside (store_rejects) and quarantined with
         # their line number, instead of failing the whole file.
@@ -94,11 +100,22 @@ def stage_file(
     try:
         _create_stage(cur, reader, params)
     except duckdb.Error as error:
-        raise BatchRejected(_parse_message(error)) from None
-    columns = [c for c in _columns(cur, "stage_raw") if c != "_row"]
+        raise BatchRejected(_parse_message(error, path)) from None
     _stage_malformed(cur, suffix == ".csv")
     if suffix == ".csv":
         _check_csv_header(cur, path, params)
+    return _checked_columns(cur)
+
+
+def _checked_columns(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """The staged file's columns, refused when a name is unusable or repeated."""
+    columns = [c for c in _columns(cur, "stage_raw") if c != "_row"]
+    if len(columns) == 1 and any(sep in columns[0] for sep in ";|\t,"):
+        sep = next(s for s in ";|\t," if s in columns[0])
+        raise BatchRejected(
+            f"the header was read as one column ({columns[0][:60]!r}…): the file seems to use "
+            f"{sep!r} as its delimiter; set ingest.csv_delimiter = {sep!r} or 'auto'"
+        )
     for name in columns:
         try:
             quote_ident(name)
@@ -127,6 +144,61 @@ def detect_encoding(path: str, chunk: int = 1 << 20) -> str:
     return "utf-8"
 
 
+def _stage_json_lines(cur: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Stage a JSON Lines file; lines that are not JSON objects go to ``stage_malformed``.
+
+    DuckDB rejects the whole file at the first bad line, so lines are checked here first and
+    only the good ones are handed to DuckDB.
+    """
+    bad: list[tuple[int, str]] = []
+    good = 0
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                parsed = json.loads(raw)
+            except ValueError as error:
+                bad.append((number, f"not valid JSON: {str(error)[:120]}"))
+                continue
+            if not isinstance(parsed, dict):
+                bad.append((number, "not a JSON object"))
+            else:
+                good += 1
+    if not good:
+        raise BatchRejected(
+            "no line is a JSON object"
+            + (f" (line {bad[0][0]}: {bad[0][1]})" if bad else "")
+            + "; send one JSON object per line"
+        )
+    source = path
+    if bad:
+        skip = {n for n, _ in bad}
+        with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as out:
+            with open(path, "rb") as handle:
+                for number, raw in enumerate(handle, start=1):
+                    if number not in skip and raw.strip():
+                        out.write(raw)
+            source = out.name
+    try:
+        _create_stage(
+            cur,
+            "read_json($path, format = 'newline_delimited', records = true)",
+            {"path": source},
+        )
+    except duckdb.Error as error:
+        raise BatchRejected(_parse_message(error, source)) from None
+    finally:
+        if source != path:
+            os.unlink(source)
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_malformed (line BIGINT, error_type VARCHAR, "
+        "error_message VARCHAR)"
+    )
+    for number, message in bad:
+        cur.execute("INSERT INTO stage_malformed VALUES (?, 'INVALID JSON', ?)", [number, message])
+
+
 def _stage_malformed(cur: duckdb.DuckDBPyConnection, is_csv: bool) -> None:
     """TEMP ``stage_malformed``: the lines of this CSV scan that could not be parsed."""
     has_rejects = cur.execute(
@@ -135,7 +207,8 @@ def _stage_malformed(cur: duckdb.DuckDBPyConnection, is_csv: bool) -> None:
     source = (
         "SELECT line, error_type, error_message FROM stage_rejects"
         if is_csv and has_rejects
-        else "SELECT NULL::BIGINT AS line, NULL AS error_type, NULL AS error_message LIMIT 0"
+        else "SELECT NULL::BIGINT AS line, NULL::VARCHAR AS error_type, "
+        "NULL::VARCHAR AS error_message LIMIT 0"
     )
     cur.execute(f"CREATE OR REPLACE TEMP TABLE stage_malformed AS {source}")
 
@@ -151,7 +224,7 @@ def _parsed_rows(cur: duckdb.DuckDBPyConnection) -> int:
                 "delimiter, quoting and encoding (settings ingest.csv_delimiter, "
                 "ingest.csv_encoding)"
             )
-        raise BatchRejected("the file has a header but no rows")
+        raise BatchRejected("the file has a header but no rows; send it again with its rows")
     return parsed
 
 
@@ -167,6 +240,27 @@ def _quarantine_malformed(cur: duckdb.DuckDBPyConnection, batch_id: int) -> int:
     return cur.execute("SELECT count(*) FROM stage_malformed").fetchone()[0]
 
 
+STAGE_TABLES = (
+    "stage_quarantine",
+    "stage_labels",
+    "stage_clean_steps",
+    "stage_column_stats",
+    "stage_schema_changes",
+    "stage_pii",
+)
+
+
+def discard_batch(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
+    """Forget whatever a rejected batch had staged (its raw file keeps every byte)."""
+    existing = {
+        r[0]
+        for r in cur.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    }
+    for table in STAGE_TABLES:
+        if table in existing:
+            cur.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
+
+
 def _create_stage(cur: duckdb.DuckDBPyConnection, reader: str, params: dict[str, str]) -> None:
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE stage_raw AS "
@@ -175,20 +269,33 @@ def _create_stage(cur: duckdb.DuckDBPyConnection, reader: str, params: dict[str,
     )
 
 
-def _parse_message(error: duckdb.Error) -> str:
-    """DuckDB's parser error as a short sentence naming the line, when it gives one."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+def _parse_message(error: duckdb.Error, path: str = "") -> str:
+    """DuckDB's parser error as one short sentence with advice; never the file's content."""
+    text = str(error)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     first = lines[0] if lines else type(error).__name__
-    first = first.replace("Invalid Input Error: ", "").replace("IO Error: ", "")
-    hint = ""
-    if "Expected Number of Columns" in str(error) or "too many columns" in str(error).lower():
-        hint = "; check the delimiter and quoting (setting ingest.csv_delimiter)"
-    return f"cannot parse the file: {first}{hint}"
+    for prefix in ("Invalid Input Error: ", "IO Error: ", "Invalid Error: "):
+        first = first.replace(prefix, "")
+    if path:
+        first = first.replace(f'"{path}"', "the file").replace(f"'{path}'", "the file")
+        first = first.replace(path, "the file")
+    first = first[:200]
+    lowered = text.lower()
+    if "maximum line size" in lowered or "line size" in lowered:
+        hint = (
+            "a line exceeds the maximum line size of 2 MB; the file is probably not a CSV or "
+            "misses its line breaks: check the export and send it again"
+        )
+    elif "magic bytes" in lowered or "parquet" in lowered:
+        hint = "the Parquet file is damaged or incomplete; send it again"
+    elif "expected number of columns" in lowered or "too many columns" in lowered:
+        hint = "check the delimiter and quoting (setting ingest.csv_delimiter)"
+    else:
+        hint = "check that the file is a CSV, Parquet or JSON Lines file and send it again"
+    return f"cannot parse the file: {first}; {hint}"
 
 
-def _check_csv_header(
-    cur: duckdb.DuckDBPyConnection, path: str, params: dict[str, str]
-) -> None:
+def _check_csv_header(cur: duckdb.DuckDBPyConnection, path: str, params: dict[str, str]) -> None:
     """Reject a header that repeats a name: DuckDB would silently rename it ``name_1``."""
     delim = ", delim = $delim" if "delim" in params else ""
     header = cur.execute(
@@ -221,10 +328,10 @@ def profile(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> list[ColumnPr
     out = []
     for col in columns:
         t = _clean_text(col)
-        non_null, numeric_ok, q_low, q_high = cur.execute(
-            f"SELECT count({t}), count(TRY_CAST({t} AS DOUBLE)), "
-            f"quantile_cont(TRY_CAST({t} AS DOUBLE), 0.01), "
-            f"quantile_cont(TRY_CAST({t} AS DOUBLE), 0.99) FROM stage_raw",
+        n = f"TRY_CAST(replace({t}, ',', '') AS DOUBLE)"
+        non_null, numeric_ok, q_low, q_high, median = cur.execute(
+            f"SELECT count({t}), count({n}), quantile_cont({n}, 0.01), "
+            f"quantile_cont({n}, 0.99), quantile_cont({n}, 0.5) FROM stage_raw",
             {"tokens": NULL_TOKENS},
         ).fetchone()
         # One spelling per case-insensitive category: the most frequent one.
@@ -233,7 +340,9 @@ def profile(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> list[ColumnPr
             "GROUP BY 1) WHERE v IS NOT NULL GROUP BY lower(v) ORDER BY sum(n) DESC LIMIT 201",
             {"tokens": NULL_TOKENS},
         ).fetchall()
-        out.append(ColumnProfile(col, non_null, numeric_ok, q_low, q_high, [c[0] for c in cats]))
+        out.append(
+            ColumnProfile(col, non_null, numeric_ok, q_low, q_high, [c[0] for c in cats], median)
+        )
     return out
 
 
@@ -256,189 +365,96 @@ def _canonical_map(cur: duckdb.DuckDBPyConnection, col: str, known: list[str]) -
 
 
 def clean_data_batch(
-    cur: duckdb.DuckDBPyConnection, batch_id: int, columns: list[str], contract: Contract
+    cur: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    columns: list[str],
+    contract: Contract,
+    policy: object | None = None,
+    salt: str | None = None,
 ) -> CleanReport:
-    """Clean ``stage_raw`` into TEMP ``stage_clean``; rejected rows go to ``stage_quarantine``."""
-    present = set(columns)
-    for required in (contract.entity_id, contract.event_time):
-        if required not in present:
-            raise BatchRejected(
-                f"the file has no column {required!r} (setting dataset."
-                f"{'entity_id' if required == contract.entity_id else 'event_time'}); "
-                "rename the column in the file or change the setting"
-            )
-    tokens = {"tokens": NULL_TOKENS}
-    rows_in = _parsed_rows(cur) + _quarantine_malformed(cur, batch_id)
-    cats = [c for c in contract.categorical if c in present]
-    nums = [c for c in contract.numeric if c in present]
-    has_target = contract.target in present
+    """Clean ``stage_raw`` into TEMP ``stage_clean``; see :mod:`pipeline.warehouse.clean_batch`."""
+    from pipeline.warehouse.clean_batch import clean_data_batch as run
 
-    # 1. text normalisation and canonical category spelling, counted per row
-    selects = [
-        f"CAST({_clean_text(contract.entity_id)} AS VARCHAR) AS entity",
-        f"{_clean_text(contract.event_time)} AS event_text",
-        "_row",
+    return run(cur, batch_id, columns, contract, policy, salt)
+
+
+def _offenders(pairs: list[tuple[str, str, str]]) -> str:
+    """SQL naming, per row, each column whose condition holds, with its value.
+
+    ``pairs`` holds (column, condition SQL, value SQL).
+    """
+    if not pairs:
+        return "''"
+    parts = [
+        f"CASE WHEN {cond} THEN '{col} = ' || coalesce(CAST({value} AS VARCHAR), 'empty') END"
+        for col, cond, value in pairs
     ]
-    for i, col in enumerate(cats):
-        _canonical_map(cur, col, contract.categories.get(col, []))
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE canon_{i} AS SELECT * FROM canon")
-        selects.append(
-            f"(SELECT canonical FROM canon_{i} WHERE k = lower({_clean_text(col)})) "
-            f"AS {quote_ident(col)}"
-        )
-    selects += [f"{_clean_text(c)} AS {quote_ident('_txt_' + c)}" for c in nums]
-    if has_target:
-        selects.append(f"lower({_clean_text(contract.target)}) AS _target_text")
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE stage_norm AS SELECT {', '.join(selects)} FROM stage_raw",
-        tokens,
-    )
-    normalised_expr = (
-        " OR ".join(
-            [
-                f"(s.{quote_ident(c)} IS NOT NULL AND n.{quote_ident(c)} IS DISTINCT FROM "
-                f"CAST(s.{quote_ident(c)} AS VARCHAR))"
-                for c in cats
-            ]
-            + [
-                f"(s.{quote_ident(c)} IS NOT NULL AND "
-                f"n.{quote_ident('_txt_' + c)} IS DISTINCT FROM "
-                f"CAST(s.{quote_ident(c)} AS VARCHAR))"
-                for c in nums
-            ]
-        )
-        or "false"
-    )
-    text_normalised = cur.execute(
-        f"SELECT count(*) FROM stage_norm n JOIN stage_raw s USING (_row) WHERE {normalised_expr}"
-    ).fetchone()[0]
-
-    # 2. typed values; a rule name per row that fails (first failing rule wins)
-    typed = [
-        "entity",
-        "TRY_CAST(event_text AS TIMESTAMP) AS event_time",
-        "event_text",
-        "_row",
-        *[quote_ident(c) for c in cats],
-        *[
-            f"TRY_CAST(replace({quote_ident('_txt_' + c)}, ',', '') AS DOUBLE) AS {quote_ident(c)}"
-            for c in nums
-        ],
-    ]
-    bad_number = (
-        " OR ".join(
-            f"({quote_ident('_txt_' + c)} IS NOT NULL AND "
-            f"TRY_CAST(replace({quote_ident('_txt_' + c)}, ',', '') AS DOUBLE) IS NULL)"
-            for c in nums
-        )
-        or "false"
-    )
-    if has_target:
-        typed.append(
-            "CASE WHEN _target_text IN (SELECT unnest($t)) THEN 1 "
-            "WHEN _target_text IN (SELECT unnest($f)) THEN 0 END AS _label"
-        )
-        typed.append("_target_text")
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE stage_typed AS SELECT {', '.join(typed)}, "
-        f"CASE WHEN entity IS NULL THEN 'missing_key' "
-        f"WHEN event_text IS NULL THEN 'missing_key' "
-        f"WHEN TRY_CAST(event_text AS TIMESTAMP) IS NULL THEN 'invalid_time' "
-        f"WHEN {bad_number} THEN 'invalid_number' END AS _rule FROM stage_norm",
-        {"t": TRUE_LABELS, "f": FALSE_LABELS} if has_target else {},
-    )
-    # 3. duplicates: exact copies of an accepted row, then the same key kept latest in file
-    dup_cols = ", ".join(
-        ["entity", "event_time", *[quote_ident(c) for c in [*cats, *nums]]]
-        + (["_target_text"] if has_target else [])
-    )
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_exact AS SELECT *, "
-        f"row_number() OVER (PARTITION BY {dup_cols} ORDER BY _row) AS _exact_rank, "
-        f"max(_row) OVER (PARTITION BY {dup_cols}) AS _last_copy "
-        "FROM stage_typed WHERE _rule IS NULL"
-    )
-    # Only rows that are not exact copies compete for their key, so a row and its copy never
-    # knock each other out.
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_ranked AS SELECT *, CASE WHEN _exact_rank = 1 THEN "
-        "row_number() OVER (PARTITION BY entity, event_time, _exact_rank = 1 "
-        "ORDER BY _last_copy DESC) "
-        "ELSE 1 END AS _key_rank FROM stage_exact"
-    )
-    _quarantine_rules(cur, batch_id, contract, nums)
-    duplicates = cur.execute(
-        "SELECT count(*) FROM stage_ranked WHERE _exact_rank > 1 OR _key_rank > 1"
-    ).fetchone()[0]
-
-    # 4. outliers beyond the contract's plausible range become missing (counted, not dropped)
-    keep = "FROM stage_ranked WHERE _exact_rank = 1 AND _key_rank = 1"
-    outlier_terms = []
-    out_cols = []
-    for c in nums:
-        low, high = contract.ranges.get(c, [None, None])
-        q = quote_ident(c)
-        if low is None:
-            out_cols.append(q)
-            continue
-        out_cols.append(
-            f"CASE WHEN {q} < {float(low)!r} OR {q} > {float(high)!r} THEN NULL ELSE {q} END AS {q}"
-        )
-        outlier_terms.append(f"CAST({q} < {float(low)!r} OR {q} > {float(high)!r} AS INTEGER)")
-    outliers = 0
-    if outlier_terms:
-        outliers = cur.execute(
-            f"SELECT coalesce(sum({' + '.join(outlier_terms)}), 0) {keep}"
-        ).fetchone()[0]
-    entity_q, time_q = quote_ident(contract.entity_id), quote_ident(contract.event_time)
-    feature_sql = ", ".join([*[quote_ident(c) for c in cats], *out_cols]) or "NULL AS _none"
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_batch AS SELECT "
-        f"entity AS {entity_q}, event_time AS {time_q}, "
-        "CAST(date_trunc('month', event_time) AS DATE) AS _period, "
-        f"CAST(? AS BIGINT) AS _batch_id, {feature_sql} {keep}",
-        [batch_id],
-    )
-    accepted = cur.execute("SELECT count(*) FROM stage_batch").fetchone()[0]
-    nulls = 0
-    if cats or nums:
-        nulls = cur.execute(
-            "SELECT "
-            + " + ".join(f"count(*) - count({quote_ident(c)})" for c in [*cats, *nums])
-            + " FROM stage_batch"
-        ).fetchone()[0]
-    labels = 0
-    if has_target:
-        labels = _stage_labels(
-            cur,
-            batch_id,
-            "FROM stage_ranked WHERE _exact_rank = 1 AND _key_rank = 1 AND _label IS NOT NULL",
-        )
-    _append_stage_clean(cur)
-    quarantined = _quarantined(cur, batch_id)
-    return CleanReport(
-        rows_in, accepted, quarantined, duplicates, text_normalised, nulls, outliers, labels
-    )
+    return f"concat_ws(', ', {', '.join(parts)})"
 
 
 def _quarantine_rules(
-    cur: duckdb.DuckDBPyConnection, batch_id: int, contract: Contract, nums: list[str]
+    cur: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    contract: Contract,
+    nums: list[str],
+    filters: list | tuple = (),
 ) -> None:
     """Copy every rejected row of ``stage_raw`` to ``stage_quarantine`` with a human reason."""
     record = _record_expr(cur, contract)
+    norm_cols = set(_columns(cur, "stage_norm"))
+    cats = [c for c in contract.categorical if c in norm_cols]
+    txt = {c: "n." + quote_ident("_txt_" + c) for c in nums}
+    number = {c: f"TRY_CAST(replace({txt[c]}, ',', '') AS DOUBLE)" for c in nums}
+    known = {c: [v.lower() for v in contract.categories.get(c, [])] for c in cats}
+    bad_numbers = _offenders(
+        [(c, f"{txt[c]} IS NOT NULL AND {number[c]} IS NULL", txt[c]) for c in nums]
+    )
+    unseen = _offenders(
+        [
+            (
+                c,
+                f"n.{quote_ident(c)} IS NOT NULL AND lower(n.{quote_ident(c)}) NOT IN "
+                f"(SELECT unnest({_sql_list(known[c])}))",
+                f"n.{quote_ident(c)}",
+            )
+            for c in cats
+            if known[c]
+        ]
+    )
+    outside = _offenders(
+        [
+            (c, f"{number[c]} NOT BETWEEN {lo!r} AND {hi!r}", txt[c])
+            for c, (lo, hi) in ((c, contract.ranges[c]) for c in nums if c in contract.ranges)
+        ]
+    )
     reasons = {
         "missing_key": (
-            f"the entity id ({contract.entity_id}) or event time ({contract.event_time}) is "
-            "missing; fill it in the source and re-send the row"
+            f"'the entity id ({contract.entity_id}) or event time ({contract.event_time}) is "
+            "missing; fill it in the source and send the row again'"
         ),
-        "invalid_time": f"{contract.event_time} is not a date or timestamp (e.g. 2024-06-01)",
-        "invalid_number": "a numeric column holds text that is not a number: " + ", ".join(nums),
+        "invalid_time": (
+            f"'{contract.event_time} = ' || coalesce(n.event_text, 'empty') || "
+            "' is not a date; use ISO dates such as 2024-06-01'"
+        ),
+        "invalid_number": f"'not a number: ' || {bad_numbers} || "
+        "'; fix the value in the source and send the row again'",
+        "unseen_category": f"'a category not in the data contract: ' || {unseen} || "
+        "'; fix the value, or add the category to the contract'",
+        "out_of_range": f"'outside the contract''s range: ' || {outside} || "
+        "'; fix the value or widen the range in the contract'",
     }
+    for i, f in enumerate(filters):
+        reasons[f"filter_{i}"] = (
+            "'filtered out by cleaning.filters: "
+            + f.describe().replace("'", "''")
+            + " does not hold for this row'"
+        )
     for rule, reason in reasons.items():
         cur.execute(
-            f"INSERT INTO stage_quarantine SELECT ?, s._row, ?, ?, {record} "
-            "FROM stage_typed t JOIN stage_raw s USING (_row) WHERE t._rule = ?",
-            [batch_id, rule, reason, rule],
+            f"INSERT INTO stage_quarantine SELECT ?, s._row, ?, {reason}, {record} "
+            "FROM stage_typed t JOIN stage_raw s USING (_row) JOIN stage_norm n USING (_row) "
+            "WHERE t._rule = ?",
+            [batch_id, rule, rule],
         )
     cur.execute(
         f"INSERT INTO stage_quarantine SELECT ?, s._row, "
@@ -450,6 +466,11 @@ def _quarantine_rules(
         "WHERE r._exact_rank > 1 OR r._key_rank > 1",
         [batch_id],
     )
+
+
+def _sql_list(values: list[str]) -> str:
+    """A SQL list literal of contract-derived strings, quotes doubled."""
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 def _record_expr(cur: duckdb.DuckDBPyConnection, contract: Contract) -> str:
@@ -500,16 +521,17 @@ def clean_label_batch(
     cur: duckdb.DuckDBPyConnection, batch_id: int, contract: Contract
 ) -> CleanReport:
     """Stage a labels file (entity id, event time, target) into ``stage_labels``."""
-    tokens = {"tokens": NULL_TOKENS, "t": TRUE_LABELS, "f": FALSE_LABELS}
+    tokens = {"tokens": NULL_TOKENS, "t": TRUE_LABELS, "f": FALSE_LABELS, "formats": DATE_FORMATS}
     rows_in = _parsed_rows(cur) + _quarantine_malformed(cur, batch_id)
     e, t, y = (_clean_text(c) for c in (contract.entity_id, contract.event_time, contract.target))
+    parsed_time = f"coalesce(TRY_CAST({t} AS TIMESTAMP), try_strptime({t}, $formats))"
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE stage_typed AS SELECT "
-        f"CAST({e} AS VARCHAR) AS entity, TRY_CAST({t} AS TIMESTAMP) AS event_time, _row, "
+        f"CAST({e} AS VARCHAR) AS entity, {parsed_time} AS event_time, _row, "
         f"CASE WHEN lower({y}) IN (SELECT unnest($t)) THEN 1 "
-        f"WHEN lower({y}) IN (SELECT unnest($f)) THEN 0 END AS _label, "
+        f"WHEN lower({y}) IN (SELECT unnest($f)) THEN 0 END AS _label, {y} AS _label_text, "
         f"CASE WHEN {e} IS NULL OR {t} IS NULL THEN 'missing_key' "
-        f"WHEN TRY_CAST({t} AS TIMESTAMP) IS NULL THEN 'invalid_time' "
+        f"WHEN {parsed_time} IS NULL THEN 'invalid_time' "
         f"WHEN {y} IS NULL THEN 'missing_label' "
         f"WHEN lower({y}) NOT IN (SELECT unnest($t)) AND lower({y}) NOT IN (SELECT unnest($f)) "
         "THEN 'invalid_label' END AS _rule FROM stage_raw",
@@ -521,7 +543,8 @@ def clean_label_batch(
         "WHEN 'missing_key' THEN 'the entity id or event time is missing' "
         "WHEN 'invalid_time' THEN 'the event time is not a date or timestamp' "
         "WHEN 'missing_label' THEN 'the target is empty; send the label when it is known' "
-        "ELSE 'the target is not binary (expected 0/1, yes/no or true/false)' END, "
+        f"ELSE 'the target {contract.target} = ' || coalesce(t._label_text, '') || "
+        "' is not binary: use 0/1, yes/no or true/false' END, "
         f"{record} FROM stage_typed t JOIN stage_raw s USING (_row) WHERE t._rule IS NOT NULL",
         [batch_id],
     )

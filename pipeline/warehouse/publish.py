@@ -97,6 +97,20 @@ def _publish_clean(cur: duckdb.DuckDBPyConnection) -> None:
     if _temp_exists(cur, "stage_quarantine"):
         cur.execute("INSERT INTO quarantine SELECT * FROM stage_quarantine")
         cur.execute("DELETE FROM stage_quarantine")
+    for stage, table, verb in (
+        ("stage_column_stats", "batch_column_stats", "INSERT OR REPLACE"),
+        ("stage_clean_steps", "clean_step_stats", "INSERT OR REPLACE"),
+        ("stage_schema_changes", "schema_changes", "INSERT"),
+    ):
+        if _temp_exists(cur, stage):
+            cur.execute(f"{verb} INTO {table} BY NAME SELECT * FROM {stage}")
+            cur.execute(f"DELETE FROM {stage}")
+    if _temp_exists(cur, "stage_pii"):
+        cur.execute(
+            "INSERT OR REPLACE INTO pii_suspects BY NAME SELECT * FROM stage_pii "
+            "QUALIFY row_number() OVER (PARTITION BY column_name ORDER BY batch_id DESC) = 1"
+        )
+        cur.execute("DELETE FROM stage_pii")
 
 
 def _publish_batches(cur: duckdb.DuckDBPyConnection, pub: Publication) -> None:
@@ -111,9 +125,9 @@ def _publish_batches(cur: duckdb.DuckDBPyConnection, pub: Publication) -> None:
         cur.execute(
             "INSERT OR REPLACE INTO batch_stats (batch_id, period_min, period_max, rows_in, "
             "rows_accepted, rows_quarantined, duplicates_removed, text_normalised, nulls_found, "
-            "labels_applied) SELECT ?, "
+            "labels_applied, missing_imputed, outliers_handled) SELECT ?, "
             "(SELECT min(_period) FROM clean_rows WHERE _batch_id = ?), "
-            "(SELECT max(_period) FROM clean_rows WHERE _batch_id = ?), ?, ?, ?, ?, ?, ?, ?",
+            "(SELECT max(_period) FROM clean_rows WHERE _batch_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?",
             [
                 b.batch_id,
                 b.batch_id,
@@ -125,6 +139,8 @@ def _publish_batches(cur: duckdb.DuckDBPyConnection, pub: Publication) -> None:
                 r.text_normalised,
                 r.nulls_found,
                 r.labels_applied,
+                r.missing_imputed,
+                r.outliers_nulled,
             ],
         )
 

@@ -157,7 +157,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
             ok = by_id.get(1, {}).get("status") == "succeeded"
             return status if ok and by_id.get(2, {}).get("status") == "running" else None
 
-        before = _wait_for(first_done_second_running, 120, "run 1 done and run 2 running")
+        before = _wait_for(first_done_second_running, 300, "run 1 done and run 2 running")
         served = before["predictions"]
         assert served > 0
         os.killpg(server.pid, signal.SIGKILL)
@@ -185,7 +185,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
             runs = (status or {}).get("runs", [])
             return any(r["run_id"] > 2 and r["status"] == "succeeded" for r in runs)
 
-        _wait_for(a_later_run_succeeded, 120, "a run after the restart to succeed")
+        _wait_for(a_later_run_succeeded, 300, "a run after the restart to succeed")
     finally:
         _stop(restarted)
 

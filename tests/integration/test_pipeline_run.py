@@ -121,3 +121,17 @@ def test_a_second_start_while_running_is_refused(owner) -> None:
     assert first.started
     assert not second.started
     assert second.message.startswith(f"already running (run #{first.run_id}, started by ana")
+
+
+def test_a_tick_during_a_run_does_not_release_a_month(owner) -> None:
+    from pipeline.scheduler import pipeline_tick
+
+    settings, wh, runner, clock = owner
+    pipeline_tick(settings, runner, clock)  # releases months 1-5 and starts run 1
+    assert clock.months_released() == 5
+    pipeline_tick(settings, runner, clock)  # run 1 is still going: nothing happens
+    assert clock.months_released() == 5
+    runner.last_future.result()
+    pipeline_tick(settings, runner, clock)
+    assert clock.months_released() == 6
+    runner.last_future.result()
