@@ -240,6 +240,48 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    """Re-validate rejected batches (e.g. after fixing the contract or the settings)."""
+    settings = _settings(args)
+    _configure_logging("WARNING")
+    lock = _acquire(settings, None)
+    from pipeline.runner import Runner
+    from pipeline.warehouse import Warehouse, runs
+    from pipeline.warehouse import batches as batch_store
+
+    wh = Warehouse(settings.warehouse_path)
+    failed = False
+    try:
+        runs.mark_interrupted_runs(wh)
+        problems = batch_store.requeue_rejected(wh, args.batch_ids)
+        for batch_id, problem in problems.items():
+            _out(f"batch #{batch_id}: {problem}")
+            failed = True
+        ready = [b for b in args.batch_ids if b not in problems]
+        if ready:
+            runner = Runner(settings, wh)
+            request, reason = runner.run_now(
+                "reprocess", None, steps=("ingest", "validate", "clean"), paths=[]
+            )
+            runner.shutdown()
+            if reason is not None:
+                _err(f"plumbline: reprocess run #{request.run_id} failed: {reason}")
+                return EXIT_FAILED
+            for batch_id, report in sorted(batch_store.batch_reports(wh, ready).items()):
+                if report["status"] == "rejected":
+                    failed = True
+                    _out(
+                        f"batch #{batch_id} ({report['file_name']}): still rejected: "
+                        f"{str(report['message']).removeprefix(report['file_name'] + ': ')}"
+                    )
+                else:
+                    _out(_ingest_line(Path(report["file_name"]), report))
+    finally:
+        wh.close()
+        lock.release()
+    return EXIT_FAILED if failed else 0
+
+
 def _ingest_line(path: Path, r: dict[str, Any]) -> str:
     rules = ", ".join(f"{rule} {n:,}" for rule, n in r["rules"].items())
     quarantined = f"{r['quarantined'] or 0:,} quarantined" + (f" ({rules})" if rules else "")
@@ -325,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(ingest_cmd)
     ingest_cmd.add_argument("paths", nargs="+", help="CSV, Parquet or JSON Lines files")
     ingest_cmd.set_defaults(func=cmd_ingest)
+
+    reprocess = sub.add_parser("reprocess", help="re-validate rejected batches by id")
+    common(reprocess)
+    reprocess.add_argument("batch_ids", nargs="+", type=int, help="batch ids (see the Data page)")
+    reprocess.set_defaults(func=cmd_reprocess)
 
     status = sub.add_parser("status", help="warehouse, champion model and last runs")
     common(status)

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline import ingest
+from pipeline import contract_file, ingest
 from pipeline.compute import ComputeFailed, run_in_child
 from pipeline.contract import Contract, infer_contract
 from pipeline.pii import pii_salt
@@ -122,6 +122,8 @@ class Flow:
                     self.hook(name, "failed", {"error": reason})
                     raise RunFailed(f"publish: {reason}") from error
                 self.hook(name, "succeeded", result.detail)
+            if state.pub.contract_is_new or not self._contract_path().exists():
+                self._write_contract_file()
             return summary
         finally:
             cur.close()
@@ -134,7 +136,44 @@ class Flow:
         return pii_salt(self.settings.secrets_dir)
 
     # -- steps -----------------------------------------------------------------------------
+    def _contract_path(self) -> Path:
+        return self.settings.data_dir / contract_file.FILE_NAME
+
+    def _apply_contract_edit(self) -> str | None:
+        """Store an edited contract.toml as a new version; returns a note for the step."""
+        try:
+            edited = contract_file.edited(self._contract_path(), models.latest_contract(self.wh))
+        except contract_file.ContractFileError as error:
+            log.warning("contract.toml was not applied: %s", error)
+            return f"contract.toml not applied: {error}"
+        if edited is None:
+            return None
+        dataset = self.settings.dataset
+        keys = (edited.entity_id, edited.event_time, edited.target)
+        if keys != (dataset.entity_id, dataset.event_time, dataset.target):
+            note = (
+                "contract.toml not applied: its entity_id, event_time and target must match "
+                "the settings dataset.entity_id, dataset.event_time and dataset.target"
+            )
+            log.warning(note)
+            return note
+        version = models.store_contract(self.wh, edited)
+        self._write_contract_file()
+        log.info("contract.toml stored as data contract v%s", version)
+        return f"contract.toml stored as contract v{version}"
+
+    def _write_contract_file(self) -> None:
+        """Keep contract.toml in step with the newest stored contract."""
+        latest = models.latest_contract_version(self.wh)
+        contract = models.latest_contract(self.wh)
+        if latest is None or contract is None:
+            return
+        contract_file.write(
+            self._contract_path(), contract, latest[0], f"{latest[1]:%Y-%m-%d %H:%M} UTC"
+        )
+
     def _ingest(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
+        contract_note = self._apply_contract_edit()
         if self.paths is None:
             ingest.check_source(self.settings)
             found = ingest.scan(ingest.source_paths(self.settings))
@@ -164,6 +203,7 @@ class Flow:
                 "already_ingested": len(repeats),
                 "unsupported": [p.name for p in skipped],
                 "pending_batches": len(state.pending),
+                **({"contract": contract_note} if contract_note else {}),
             },
         )
 
@@ -187,6 +227,9 @@ class Flow:
                     BatchOutcome(bid, "rejected", f"{batch['file_name']}: {error}")
                 )
                 rejected += 1
+                # stage_file may have staged the file before refusing its header
+                cur.execute("DROP TABLE IF EXISTS stage_raw")
+                cur.execute("DROP TABLE IF EXISTS stage_malformed")
                 continue
             count = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
             rows += count

@@ -88,3 +88,26 @@ def batch_reports(wh: Warehouse, batch_ids: list[int]) -> dict[int, dict[str, An
     ):
         out[batch_id]["rules"][rule] = n
     return out
+
+
+def requeue_rejected(wh: Warehouse, batch_ids: list[int]) -> dict[int, str]:
+    """Mark rejected batches pending again; returns a problem per id that could not be."""
+    problems: dict[int, str] = {}
+    status = dict(
+        wh.rows(
+            "SELECT batch_id, status FROM raw_batches WHERE list_contains(?, batch_id)", [batch_ids]
+        )
+    )
+    for batch_id in batch_ids:
+        if batch_id not in status:
+            problems[batch_id] = "no such batch"
+        elif status[batch_id] != "rejected":
+            problems[batch_id] = (
+                f"batch is {status[batch_id]}, not rejected; only rejected batches are re-processed"
+            )
+    ready = [b for b in batch_ids if b not in problems]
+    if ready:
+        wh.execute(
+            "UPDATE raw_batches SET status = 'pending' WHERE list_contains(?, batch_id)", [ready]
+        )
+    return problems

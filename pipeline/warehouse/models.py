@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from pipeline.contract import Contract
-from pipeline.warehouse.connection import Warehouse
+from pipeline.warehouse.connection import Warehouse, utcnow
 
 _MODEL_COLUMNS = (
     "version, artefact_path, sha256, holdout_from, holdout_to, features, roc_auc, pr_auc, "
@@ -51,3 +51,22 @@ def next_version(wh: Warehouse) -> int:
 def first_holdout(wh: Warehouse) -> date | None:
     """Start of the first model's holdout: predictions are made from there on (out of sample)."""
     return wh.scalar("SELECT min(holdout_from) FROM models")
+
+
+def latest_contract_version(wh: Warehouse) -> tuple[int, Any] | None:
+    """(version, created_at) of the newest data contract, or None."""
+    rows = wh.rows("SELECT version, created_at FROM data_contract ORDER BY version DESC LIMIT 1")
+    return rows[0] if rows else None
+
+
+def store_contract(wh: Warehouse, contract: Contract) -> int:
+    """Store an edited contract as the next version; returns that version."""
+    with wh.transaction() as cur:
+        version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM data_contract").fetchone()[
+            0
+        ]
+        cur.execute(
+            "INSERT INTO data_contract VALUES (?, ?, NULL, ?)",
+            [version, utcnow(), contract.to_json()],
+        )
+    return int(version)

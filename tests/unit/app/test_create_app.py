@@ -14,8 +14,9 @@ def dependencies(app: dash.Dash) -> list[dict]:
 def test_pages_are_registered_with_their_paths_and_names(app):
     pages = {p["module"]: (p["path"], p["name"]) for p in dash.page_registry.values()}
     assert pages["app.pages.overview"] == ("/", "Overview")
+    assert pages["app.pages.data"] == ("/data", "Data")
     assert pages["app.pages.runs"] == ("/runs", "Runs")
-    assert page_module_names() == ["app.pages.overview", "app.pages.runs"]
+    assert page_module_names() == ["app.pages.data", "app.pages.overview", "app.pages.runs"]
 
 
 def test_the_navbar_is_built_from_the_registry(app, ui):
@@ -23,6 +24,7 @@ def test_the_navbar_is_built_from_the_registry(app, ui):
     links = ui.find_all(layout, lambda c: type(c).__name__ == "NavLink")
     assert [(link.children, link.href) for link in links] == [
         ("Overview", "/"),
+        ("Data", "/data"),
         ("Runs", "/runs"),
     ]
     assert "demo data" in ui.texts(layout)
