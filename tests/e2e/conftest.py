@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -38,6 +39,30 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"],
     }
+
+
+class _Recorder(logging.Handler):
+    """Keeps every formatted log line (and its arguments) for the PII canary test."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_lines() -> Iterator[list[str]]:
+    """Every log line written while the e2e session runs, from the first app on."""
+    recorder = _Recorder()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(recorder)
+    root.setLevel(logging.DEBUG)
+    yield recorder.lines
+    root.removeHandler(recorder)
+    root.setLevel(previous)
 
 
 class LiveApp:
