@@ -165,6 +165,27 @@ class RowFilter(BaseModel):
         return f"{self.column} {self.op}" + ("" if self.value is None else f" {self.value!r}")
 
 
+class AggregateSettings(BaseModel):
+    """Turn event rows into one row per entity per month (off by default: the demo is monthly).
+
+    Numeric columns use the named function (default ``sum``); categorical columns keep the
+    value of the month's latest event. Labels are kept per entity and month (1 if any event of
+    the month was labelled 1).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    functions: dict[str, Literal["sum", "mean", "min", "max", "last", "count"]] = {}
+
+    @field_validator("functions")
+    @classmethod
+    def _columns(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            _check_identifier(name)
+        return value
+
+
 class CleaningSettings(BaseModel):
     """What cleaning does beyond the always-on steps (trim, null tokens, types, duplicates).
 
@@ -180,6 +201,7 @@ class CleaningSettings(BaseModel):
     missing: dict[str, Missing] = {}
     filters: list[RowFilter] = []
     pii_mode: Literal["drop", "hash"] = "drop"
+    aggregate: AggregateSettings = AggregateSettings()
 
     @field_validator("on_violation", "missing")
     @classmethod
