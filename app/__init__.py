@@ -107,4 +107,8 @@ def create_app(
         app.callback_map[spec["output"]] = dict(entry)
         app._callback_list.append(dict(spec))  # private, but see _claim_callbacks
     app.layout = _shell(app, settings)
+    # An upload arrives base64-encoded inside a callback body (4/3 of the file) with some JSON
+    # around it; anything bigger is refused by Flask before it is read into memory.
+    limit = int(settings.ingest.max_upload_mb * 1.4 * 2**20) + 2**20
+    app.server.config["MAX_CONTENT_LENGTH"] = limit
     return app

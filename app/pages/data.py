@@ -22,6 +22,7 @@ from app.figures import data as figures
 from app.figures.formatting import is_missing
 from app.pages import _data_quarantine as quarantine
 from app.pages import _data_tables as tables
+from app.pages import _data_upload as upload  # also registers the upload card's callbacks
 from app.pages._data_layout import Ids, body, feature_options, options
 from app.pages._data_state import (
     ALL,
@@ -68,6 +69,7 @@ def layout(**kwargs: Any) -> html.Div:
                 ],
                 className="mb-3",
             ),
+            upload.upload_card(svc.settings),
             html.Div(None if state.ready else waiting_card(svc), id=Ids.EMPTY, hidden=state.ready),
             html.Div(
                 body(state, choices, contract),

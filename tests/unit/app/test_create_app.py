@@ -75,3 +75,11 @@ def test_pages_render_through_the_router(app):
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
     assert "Pipeline runs" in response.get_data(as_text=True)
+
+
+def test_request_bodies_beyond_the_upload_limit_are_refused(app) -> None:
+    limit = app.server.config["MAX_CONTENT_LENGTH"]
+    response = app.server.test_client().post(
+        "/_dash-update-component", data=b"x" * (limit + 1), content_type="application/json"
+    )
+    assert response.status_code == 413
