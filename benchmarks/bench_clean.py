@@ -4,9 +4,11 @@ Both implementations do the flow's validate and clean steps over the same 24 mon
 (``customers_YYYY-MM.csv``, ~42k rows each at 42,000 customers) with the same data contract:
 
 * ``duckdb``: the Plumbline functions called exactly as ``pipeline/flow.py`` calls them, on an
-  in-memory ``duckdb.connect()``: every file staged (``stage_file``, the first one profiled and
-  ``infer_contract``), then each batch cleaned (``clean_data_batch``) into ``stage_clean`` and
-  ``stage_quarantine``;
+  in-memory ``duckdb.connect()``: the files staged (``stage_batches``: files with one header are
+  read together, ~32 MB per staged table), the first one profiled and ``infer_contract``, every
+  batch scanned for PII suspects (``scan_staged``; the pandas side has no such step), then each
+  staged table cleaned, all its batches at once (``clean_data_batches``), and dropped, and
+  ``finish_clean`` leaving ``stage_clean`` and ``stage_quarantine``;
 * ``pandas``: ``benchmarks/_clean_pandas.py``, the same steps in vectorised pandas, ending with
   the cleaned and the quarantined rows as DataFrames.
 
@@ -79,7 +81,7 @@ def _libraries() -> SimpleNamespace:
 
     from pipeline.contract import Contract, infer_contract
     from pipeline.settings import DatasetSettings
-    from pipeline.warehouse import cleaning
+    from pipeline.warehouse import cleaning, pii_scan
 
     return SimpleNamespace(
         duckdb=duckdb,
@@ -89,6 +91,7 @@ def _libraries() -> SimpleNamespace:
         infer_contract=infer_contract,
         DatasetSettings=DatasetSettings,
         cleaning=cleaning,
+        pii_scan=pii_scan,
     )
 
 
@@ -168,35 +171,44 @@ class _TimedCursor:
 def _duckdb_path(lib: SimpleNamespace, cur: Any, paths: list[Path]) -> tuple[dict[str, int], Any]:
     """The flow's ``_validate`` then ``_clean`` over ``paths``; returns the totals, contract.
 
-    Mirrors ``Flow._validate`` and ``Flow._clean`` with default settings: every file is staged
-    and kept as ``raw_<id>``/``malformed_<id>`` until the clean step, the first is profiled.
+    Mirrors ``Flow._validate`` and ``Flow._clean`` with default settings: every file staged
+    (``stage_batches``: files with one header read together, configured PII not loaded), the
+    first one profiled, each batch's PII suspects scanned, then each staged table cleaned
+    (``clean_data_batches``, all its batches at once) and dropped.
     """
     cleaning, dataset = lib.cleaning, lib.DatasetSettings()
     cleaning.ensure_staging(cur)
+    keys = {dataset.entity_id, dataset.event_time, dataset.target}
+    unread = {p.lower() for p in dataset.pii} - {k.lower() for k in keys}
+    staged, failed = cleaning.stage_batches(
+        cur,
+        [(bid, str(path), path.suffix) for bid, path in enumerate(paths, start=1)],
+        skip=unread,
+    )
+    if failed:
+        raise RuntimeError(f"files rejected while staging: {failed}")
     contract = None
-    staged: dict[int, list[str]] = {}
-    for bid, path in enumerate(paths, start=1):
-        columns = cleaning.stage_file(cur, str(path), path.suffix)
-        cur.execute("SELECT count(*) FROM stage_raw").fetchone()
-        cur.execute("SELECT count(*) FROM stage_malformed").fetchone()
+    configured = {p.lower() for p in dataset.pii} | keys
+    for unit in staged:
         if contract is None:
-            contract = lib.infer_contract(cleaning.profile(cur, columns), dataset)
-        cur.execute(f"ALTER TABLE stage_raw RENAME TO raw_{bid}")
-        cur.execute(f"ALTER TABLE stage_malformed RENAME TO malformed_{bid}")
-        staged[bid] = columns
+            first = unit.batches[0]
+            measured = [c for c in unit.columns if c not in keys]
+            profiles = cleaning.profile(cur, measured, unit.table, first.file)
+            contract = lib.infer_contract(profiles, dataset)
+        lib.pii_scan.scan_staged(cur, unit, {c for c in unit.columns if c.lower() in configured})
     totals = dict.fromkeys(REPORT_FIELDS, 0)
-    views = (("stage_raw", "raw"), ("stage_malformed", "malformed"))
-    for bid, columns in staged.items():
-        for view, table in views:
-            cur.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {table}_{bid}")
-        report = cleaning.clean_data_batch(cur, bid, columns, contract)
-        if report.rows_in != report.rows_accepted + report.rows_quarantined:
-            raise RuntimeError(f"batch {bid}: rows in != accepted + quarantined: {report}")
-        for key in REPORT_FIELDS:
-            totals[key] += getattr(report, key)
-        for view, table in views:
-            cur.execute(f"DROP VIEW {view}")
-            cur.execute(f"DROP TABLE {table}_{bid}")
+    columns = {b.batch_id: unit.columns for unit in staged for b in unit.batches}
+    for unit in cleaning.staged_tables(cur, columns):
+        results = cleaning.clean_data_batches(cur, unit, contract)
+        unit.drop(cur)
+        for bid, report in results.items():
+            if isinstance(report, cleaning.BatchRejected):
+                raise RuntimeError(f"batch {bid} rejected: {report}")
+            if report.rows_in != report.rows_accepted + report.rows_quarantined:
+                raise RuntimeError(f"batch {bid}: rows in != accepted + quarantined: {report}")
+            for key in REPORT_FIELDS:
+                totals[key] += getattr(report, key)
+    cleaning.finish_clean(cur)
     return totals, contract
 
 

@@ -212,51 +212,56 @@ class Flow:
         dataset = self.settings.dataset
         label_cols = {dataset.entity_id, dataset.event_time, dataset.target}
         rows, rejected = 0, 0
+        # Configured PII that is dropped anyway (not hashed, not used by the contract) is not
+        # even loaded.
+        unread: set[str] = set()
+        if self.settings.cleaning.pii_mode == "drop":
+            used = label_cols | set(state.contract.features if state.contract else [])
+            unread = {p.lower() for p in dataset.pii} - {u.lower() for u in used}
+        staged, failed = cleaning.stage_batches(
+            cur,
+            [(b["batch_id"], b["stored_path"], b["suffix"]) for b in state.pending],
+            self.settings.ingest.csv_encoding,
+            self.settings.ingest.csv_delimiter,
+            skip=unread,
+        )
+        holder = {b.batch_id: (unit, b) for unit in staged for b in unit.batches}
+        usable: dict[str, list[int]] = {unit.table: [] for unit in staged}
         for batch in state.pending:
             bid = batch["batch_id"]
-            try:
-                columns = cleaning.stage_file(
-                    cur,
-                    batch["stored_path"],
-                    batch["suffix"],
-                    self.settings.ingest.csv_encoding,
-                    self.settings.ingest.csv_delimiter,
-                )
-            except cleaning.BatchRejected as error:
+            if bid in failed:
                 state.pub.batches.append(
-                    BatchOutcome(bid, "rejected", f"{batch['file_name']}: {error}")
+                    BatchOutcome(bid, "rejected", f"{batch['file_name']}: {failed[bid]}")
                 )
                 rejected += 1
-                # stage_file may have staged the file before refusing its header
-                cur.execute("DROP TABLE IF EXISTS stage_raw")
-                cur.execute("DROP TABLE IF EXISTS stage_malformed")
                 continue
-            count = cur.execute("SELECT count(*) FROM stage_raw").fetchone()[0]
-            rows += count
+            unit, staged_batch = holder[bid]
+            columns = unit.columns
+            rows += staged_batch.rows + staged_batch.malformed
             kind = "labels" if set(columns) <= label_cols and dataset.target in columns else "data"
-            malformed = cur.execute("SELECT count(*) FROM stage_malformed").fetchone()[0]
-            rows += malformed
-            problem = _unusable(columns, count, malformed, dataset)
+            problem = _unusable(columns, staged_batch.rows, staged_batch.malformed, dataset)
             if problem:
                 # Rejected here, before a first batch could shape the data contract.
                 state.pub.batches.append(
                     BatchOutcome(bid, "rejected", f"{batch['file_name']}: {problem}")
                 )
                 rejected += 1
-                cur.execute("DROP TABLE stage_raw")
-                cur.execute("DROP TABLE stage_malformed")
                 continue
-            if kind == "data":
-                configured = {p.lower() for p in dataset.pii} | label_cols
-                pii_scan.scan_for_pii(
-                    cur, bid, columns, {c for c in columns if c.lower() in configured}
-                )
             if kind == "data" and state.contract is None:
-                state.contract = infer_contract(cleaning.profile(cur, columns), dataset)
+                # The keys' profiles would be ignored: the settings give their roles.
+                measured = [c for c in columns if c not in label_cols]
+                profiles = cleaning.profile(cur, measured, unit.table, staged_batch.file)
+                state.contract = infer_contract(profiles, dataset)
                 state.pub.contract_is_new = True
-            cur.execute(f"ALTER TABLE stage_raw RENAME TO raw_{int(bid)}")
-            cur.execute(f"ALTER TABLE stage_malformed RENAME TO malformed_{int(bid)}")
+            usable[unit.table].append(bid)
             state.staged[bid] = (kind, columns)
+        configured = {p.lower() for p in dataset.pii} | label_cols
+        for unit in staged:
+            if not usable[unit.table]:
+                unit.drop(cur)
+            elif state.staged[usable[unit.table][0]][0] == "data":
+                skip = {c for c in unit.columns if c.lower() in configured}
+                pii_scan.scan_staged(cur, unit, skip, usable[unit.table])
         state.pub.contract = state.contract
         return StepResult(
             rows_in=rows,
@@ -279,52 +284,58 @@ class Flow:
             "labels": 0,
             "missing_imputed": 0,
         }
+        names = {b["batch_id"]: b["file_name"] for b in state.pending}
+        units = cleaning.staged_tables(cur, {bid: cols for bid, (_, cols) in state.staged.items()})
         # Data before labels, so labels in the same run find their rows.
-        order = sorted(state.staged.items(), key=lambda kv: (kv[1][0] == "labels", kv[0]))
-        for bid, (kind, columns) in order:
-            cur.execute(f"CREATE OR REPLACE TEMP VIEW stage_raw AS SELECT * FROM raw_{int(bid)}")
-            cur.execute(
-                f"CREATE OR REPLACE TEMP VIEW stage_malformed AS SELECT * FROM malformed_{int(bid)}"
+        units.sort(
+            key=lambda u: (
+                state.staged[u.batches[0].batch_id][0] == "labels",
+                u.batches[0].batch_id,
             )
-            name = next(b["file_name"] for b in state.pending if b["batch_id"] == bid)
-            try:
-                if state.contract is None:
-                    raise cleaning.BatchRejected(
-                        "labels arrived before any data; they are kept and will be applied "
-                        "once data for these entities has been accepted"
-                    )
-                if kind == "labels":
-                    report = cleaning.clean_label_batch(cur, bid, state.contract)
-                else:
-                    report = cleaning.clean_data_batch(
-                        cur, bid, columns, state.contract, self.settings.cleaning, self._salt()
-                    )
-            except cleaning.BatchRejected as error:
-                cleaning.discard_batch(cur, bid)
-                if state.contract is None:
-                    continue  # stays pending for a later run
-                state.pub.batches.append(BatchOutcome(bid, "rejected", f"{name}: {error}"))
+        )
+        outcomes: list[tuple[bool, BatchOutcome]] = []
+        for unit in units:
+            is_labels = state.staged[unit.batches[0].batch_id][0] == "labels"
+            if state.contract is None:
+                # Labels before any data stay pending for a later run.
+                for b in unit.batches:
+                    cleaning.discard_batch(cur, b.batch_id)
+                unit.drop(cur)
                 continue
-            if report.rows_in != report.rows_accepted + report.rows_quarantined:
-                raise RunFailed(
-                    f"batch {bid} ({name}): rows in {report.rows_in} != accepted "
-                    f"{report.rows_accepted} + quarantined {report.rows_quarantined}"
+            if is_labels:
+                results = cleaning.clean_label_batches(cur, unit, state.contract)
+            else:
+                results = cleaning.clean_data_batches(
+                    cur, unit, state.contract, self.settings.cleaning, self._salt()
                 )
-            state.pub.batches.append(BatchOutcome(bid, "accepted", None, report))
-            for key, value in (
-                ("rows_in", report.rows_in),
-                ("accepted", report.rows_accepted),
-                ("quarantined", report.rows_quarantined),
-                ("duplicates_removed", report.duplicates_removed),
-                ("text_normalised", report.text_normalised),
-                ("outliers_nulled", report.outliers_nulled),
-                ("labels", report.labels_applied),
-                ("missing_imputed", report.missing_imputed),
-            ):
-                totals[key] += value
-            for view, table in (("stage_raw", "raw"), ("stage_malformed", "malformed")):
-                cur.execute(f"DROP VIEW {view}")
-                cur.execute(f"DROP TABLE {table}_{int(bid)}")
+            # Cleaned: the raw rows are no longer needed (the raw file keeps every byte).
+            unit.drop(cur)
+            for bid, report in sorted(results.items()):
+                name = names[bid]
+                if isinstance(report, cleaning.BatchRejected):
+                    cleaning.discard_batch(cur, bid)
+                    outcomes.append((is_labels, BatchOutcome(bid, "rejected", f"{name}: {report}")))
+                    continue
+                if report.rows_in != report.rows_accepted + report.rows_quarantined:
+                    raise RunFailed(
+                        f"batch {bid} ({name}): rows in {report.rows_in} != accepted "
+                        f"{report.rows_accepted} + quarantined {report.rows_quarantined}"
+                    )
+                outcomes.append((is_labels, BatchOutcome(bid, "accepted", None, report)))
+                for key, value in (
+                    ("rows_in", report.rows_in),
+                    ("accepted", report.rows_accepted),
+                    ("quarantined", report.rows_quarantined),
+                    ("duplicates_removed", report.duplicates_removed),
+                    ("text_normalised", report.text_normalised),
+                    ("outliers_nulled", report.outliers_nulled),
+                    ("labels", report.labels_applied),
+                    ("missing_imputed", report.missing_imputed),
+                ):
+                    totals[key] += value
+        cleaning.finish_clean(cur)
+        outcomes.sort(key=lambda o: (o[0], o[1].batch_id))
+        state.pub.batches += [outcome for _, outcome in outcomes]
         return StepResult(rows_in=totals["rows_in"], rows_out=totals["accepted"], detail=totals)
 
     def _train(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:

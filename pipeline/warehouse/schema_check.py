@@ -1,4 +1,4 @@
-"""Compare a staged batch with the data contract and say what changed, in words.
+"""Compare staged batches with the data contract and say what changed, in words.
 
 Findings: a new column, a missing column, a likely renamed column, a type change, unseen
 categories, values out of range, and event times in other date formats. Each carries the
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pipeline.contract import Contract
-from pipeline.warehouse.cleaning import DATE_FORMATS, BatchRejected
+from pipeline.warehouse.cleaning import BatchRejected, clean_text_sql
 from pipeline.warehouse.connection import quote_ident, utcnow
 
 if TYPE_CHECKING:
@@ -44,17 +44,24 @@ class Findings:
 
     def stage(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Append the findings to TEMP ``stage_schema_changes`` for the publish transaction."""
+        stage_findings(cur, [self])
+
+
+def stage_findings(cur: duckdb.DuckDBPyConnection, batches: list[Findings]) -> None:
+    """Append the findings of ``batches``, in order, to TEMP ``stage_schema_changes``."""
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_schema_changes (batch_id BIGINT, "
+        "detected_at TIMESTAMP, kind VARCHAR, column_name VARCHAR, message VARCHAR, "
+        "action VARCHAR)"
+    )
+    now = utcnow()
+    rows = [[f.batch_id, now, *item] for f in batches for item in f.items]
+    if rows:
         cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS stage_schema_changes (batch_id BIGINT, "
-            "detected_at TIMESTAMP, kind VARCHAR, column_name VARCHAR, message VARCHAR, "
-            "action VARCHAR)"
+            "INSERT INTO stage_schema_changes VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows)),
+            [v for row in rows for v in row],
         )
-        now = utcnow()
-        for kind, column, message, action in self.items:
-            cur.execute(
-                "INSERT INTO stage_schema_changes VALUES (?, ?, ?, ?, ?, ?)",
-                [self.batch_id, now, kind, column, message, action],
-            )
 
 
 def compare_columns(findings: Findings, columns: list[str], contract: Contract) -> None:
@@ -105,17 +112,85 @@ def compare_columns(findings: Findings, columns: list[str], contract: Contract) 
             )
 
 
-def check_values(findings: Findings, cur: duckdb.DuckDBPyConnection, cleaner: BatchCleaner) -> None:
-    """Type changes, unseen categories, out-of-range values and non-ISO dates in ``stage_norm``."""
+@dataclass
+class ValueStats:
+    """What one batch's values look like against the contract, measured in SQL."""
+
+    # column -> (non-empty values, values that are not numbers, examples of those)
+    numbers: dict[str, tuple[int, int, list[str]]] = field(default_factory=dict)
+    # column -> (values outside the range, the worst of them)
+    outside: dict[str, tuple[int, list[float]]] = field(default_factory=dict)
+    unseen: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # most rows first
+    iso_dates: int = 0
+    other_dates: int = 0
+    date_examples: list[str] = field(default_factory=list)
+
+
+def measure_values(cleaner: BatchCleaner, counts: dict[int, dict]) -> dict[int, ValueStats]:
+    """:class:`ValueStats` of every batch being cleaned, by batch id.
+
+    ``counts`` are the per-batch statistics of the cleaner's one pass over the typed rows;
+    example values are read only for the few rows that need them, and unseen categories from
+    the small table of distinct spellings.
+    """
+    from pipeline.warehouse.clean_batch import WORK, unit
+
+    nums, time = cleaner.nums, quote_ident(cleaner.contract.event_time)
+    stats: dict[int, ValueStats] = {}
+    for batch_id, c in counts.items():
+        s = stats[batch_id] = ValueStats()
+        for i, col in enumerate(nums):
+            s.numbers[col] = (c[f"text {col}"], c[f"bad {col}"], [])
+            if col in cleaner.ranged:
+                low, high = cleaner.params[f"low_{i}"], cleaner.params[f"high_{i}"]
+                # The worst first: furthest outside the range.
+                worst = sorted(set(c[f"worst {col}"]), key=lambda v: (-max(low - v, v - high), v))
+                s.outside[col] = (c[f"outside {col}"], worst)
+        s.iso_dates, s.other_dates = c["iso dates"], c["other dates"]
+    typed = f"FROM (SELECT * FROM {WORK} WHERE {unit()}) t {cleaner.raw_join('t')}"
+    for col in nums:
+        if any(s.numbers[col][1] for s in stats.values()):
+            for batch_id, examples in _examples_by_batch(
+                cleaner,
+                f"SELECT DISTINCT t._batch_id, {clean_text_sql('s.' + quote_ident(col))} AS v "
+                f"{typed} WHERE t.{cleaner.present_flag(col)} AND t.{quote_ident(col)} IS NULL",
+            ):
+                stats[batch_id].numbers[col][2].extend(examples)
+    if any(s.other_dates for s in stats.values()):
+        text = clean_text_sql("s." + time)
+        for batch_id, examples in _examples_by_batch(
+            cleaner,
+            f"SELECT DISTINCT t._batch_id, {text} AS v {typed} "
+            f"WHERE NOT t._iso AND t.{time} IS NOT NULL",
+        ):
+            stats[batch_id].date_examples.extend(examples)
+    known = [(i, col) for i, col in enumerate(cleaner.cats) if cleaner.known_lower[col]]
+    if known:
+        unseen = " ".join(
+            f"WHEN {i} THEN NOT list_contains($known_lower_{i}, lower(canonical))" for i, _ in known
+        )
+        for batch_id, c, value, n in cleaner.query(
+            "SELECT list_extract($bids, file + 1), c, canonical, sum(n) AS n FROM "
+            f"clean_spelling WHERE canonical IS NOT NULL AND CASE c {unseen} ELSE false END "
+            "GROUP BY ALL ORDER BY n DESC, canonical"
+        ):
+            if batch_id in stats:
+                stats[batch_id].unseen.setdefault(cleaner.cats[c], []).append((value, int(n)))
+    return stats
+
+
+def _examples_by_batch(cleaner: BatchCleaner, distinct: str) -> list[tuple[int, list]]:
+    """(batch id, the first few values of ``distinct``, sorted) per batch."""
+    return cleaner.query(
+        f"SELECT _batch_id, list(v ORDER BY v)[1:{EXAMPLES}] FROM ({distinct}) GROUP BY _batch_id"
+    )
+
+
+def check_values(findings: Findings, stats: ValueStats, cleaner: BatchCleaner) -> None:
+    """Type changes, unseen categories, out-of-range values and non-ISO dates of one batch."""
     contract = cleaner.contract
     for col in cleaner.nums:
-        txt = quote_ident("_txt_" + col)
-        number = f"TRY_CAST(replace({txt}, ',', '') AS DOUBLE)"
-        total, bad, examples = cur.execute(
-            f"SELECT count({txt}), count({txt}) - count({number}), "
-            f"list(DISTINCT {txt}) FILTER (WHERE {txt} IS NOT NULL AND {number} IS NULL) "
-            "FROM stage_norm"
-        ).fetchone()
+        total, bad, examples = stats.numbers[col]
         if bad and total and bad / total > TYPE_CHANGE_SHARE:
             findings.add(
                 "type_change",
@@ -135,11 +210,7 @@ def check_values(findings: Findings, cur: duckdb.DuckDBPyConnection, cleaner: Ba
         low, high = contract.ranges.get(col, [None, None])
         if low is None:
             continue
-        outside, worst = cur.execute(
-            f"SELECT count(*), list(DISTINCT {number}) FROM stage_norm "
-            f"WHERE {number} < ? OR {number} > ?",
-            [low, high],
-        ).fetchone()
+        outside, worst = stats.outside[col]
         if outside:
             action = cleaner.action(col, "warn")
             what = (
@@ -155,15 +226,9 @@ def check_values(findings: Findings, cur: duckdb.DuckDBPyConnection, cleaner: Ba
                 action,
             )
     for col in cleaner.cats:
-        known = [v.lower() for v in contract.categories.get(col, [])]
-        if not known:
+        if not contract.categories.get(col):
             continue
-        q = quote_ident(col)
-        rows = cur.execute(
-            f"SELECT {q}, count(*) FROM stage_norm WHERE {q} IS NOT NULL AND lower({q}) NOT IN "
-            "(SELECT unnest(?)) GROUP BY 1 ORDER BY 2 DESC",
-            [known],
-        ).fetchall()
+        rows = stats.unseen.get(col, [])
         if rows:
             listed = ", ".join(f"{v!r} ({n} rows)" for v, n in rows[:EXAMPLES])
             more = f" and {len(rows) - EXAMPLES} more" if len(rows) > EXAMPLES else ""
@@ -175,21 +240,13 @@ def check_values(findings: Findings, cur: duckdb.DuckDBPyConnection, cleaner: Ba
                 f"cleaning.on_violation.{col} = 'reject_row' to quarantine such rows",
                 cleaner.action(col, "warn"),
             )
-    iso, other, examples = cur.execute(
-        "SELECT count(TRY_CAST(event_text AS TIMESTAMP)), "
-        "count(*) FILTER (WHERE TRY_CAST(event_text AS TIMESTAMP) IS NULL AND "
-        "try_strptime(event_text, $formats) IS NOT NULL), "
-        "list(DISTINCT event_text) FILTER (WHERE TRY_CAST(event_text AS TIMESTAMP) IS NULL AND "
-        "try_strptime(event_text, $formats) IS NOT NULL) FROM stage_norm",
-        {"formats": DATE_FORMATS},
-    ).fetchone()
-    if other:
+    if stats.other_dates:
         findings.add(
             "mixed_date_formats",
             contract.event_time,
-            f"column {contract.event_time!r} mixes date formats: {iso} ISO dates and {other} in "
-            f"other formats (e.g. {_examples(examples)}), read day first (31/01/2024); send ISO "
-            "dates (2024-01-31) to avoid ambiguity",
+            f"column {contract.event_time!r} mixes date formats: {stats.iso_dates} ISO dates and "
+            f"{stats.other_dates} in other formats (e.g. {_examples(stats.date_examples)}), read "
+            "day first (31/01/2024); send ISO dates (2024-01-31) to avoid ambiguity",
             "warn",
         )
 
