@@ -25,6 +25,7 @@ from pipeline.pii import pii_salt
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, cleaning, datasets, models, pii_scan, runs
 from pipeline.warehouse import batches as batch_store
+from pipeline.warehouse.aggregate import aggregate_monthly
 from pipeline.warehouse.publish import BatchOutcome, ModelRecord, Publication, publish
 
 log = logging.getLogger(__name__)
@@ -336,7 +337,12 @@ class Flow:
         cleaning.finish_clean(cur)
         outcomes.sort(key=lambda o: (o[0], o[1].batch_id))
         state.pub.batches += [outcome for _, outcome in outcomes]
-        return StepResult(rows_in=totals["rows_in"], rows_out=totals["accepted"], detail=totals)
+        rows_out = totals["accepted"]
+        spec = self.settings.cleaning.aggregate
+        if spec.enabled and state.contract is not None:
+            before, rows_out = aggregate_monthly(cur, state.contract, spec)
+            totals["aggregated"] = f"{before:,} event rows to {rows_out:,} entity-months"
+        return StepResult(rows_in=totals["rows_in"], rows_out=rows_out, detail=totals)
 
     def _train(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
         contract = state.contract

@@ -103,3 +103,33 @@ def test_an_invalid_edit_keeps_the_previous_contract(owner, tmp_path: Path) -> N
         "SELECT detail FROM run_steps WHERE step = 'ingest' ORDER BY run_id DESC LIMIT 1"
     )
     assert "contract.toml not applied" in note
+
+
+def test_event_rows_are_aggregated_to_entity_months_when_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in [k for k in os.environ if k.startswith("PLUMBLINE_")]:
+        monkeypatch.delenv(key)
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        dataset={"event_time": "ts", "segments": ["region"], "value": "amount"},
+        cleaning={"aggregate": {"enabled": True, "functions": {"amount": "sum"}}},
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "customer_id,ts,region,amount\n"
+        + "".join(
+            f"C{i % 20},2024-01-{1 + i % 28:02d} {i // 28:02d}:00:00,North,{i}\n"
+            for i in range(200)
+        )
+    )
+    with Warehouse(settings.warehouse_path) as wh:
+        runner = Runner(settings, wh)
+        request, reason = runner.run_now(
+            "test", None, steps=("ingest", "validate", "clean"), paths=[events]
+        )
+        runner.shutdown()
+        assert reason is None, reason
+        assert wh.scalar("SELECT count(*) FROM clean_rows") == 20
+        assert wh.scalar("SELECT sum(amount) FROM clean_rows") == sum(range(200))
+        assert str(wh.scalar("SELECT min(ts) FROM clean_rows")).startswith("2024-01-01")
