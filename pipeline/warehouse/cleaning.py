@@ -28,6 +28,7 @@ from pipeline.contract import ColumnProfile, Contract
 from pipeline.warehouse.connection import quote_ident
 
 NULL_TOKENS = ["", "n/a", "na", "-", "--", "null", "none", "nan", "?", "missing"]
+TOKEN_CHARS = max(len(t) for t in NULL_TOKENS)
 TRUE_LABELS = ["1", "1.0", "true", "yes", "y", "churned"]
 FALSE_LABELS = ["0", "0.0", "false", "no", "n", "retained"]
 # Day-first before month-first: most exports outside the US write 31/01/2024.
@@ -203,6 +204,8 @@ def _record_staged(cur: duckdb.DuckDBPyConnection, staged: list[Staged]) -> None
 def staged_tables(cur: duckdb.DuckDBPyConnection, batches: dict[int, list[str]]) -> list[Staged]:
     """The staged tables holding ``batches`` (batch id -> columns), with only those batches,
     in order of their first batch."""
+    if not batches or not temp_exists(cur, "stage_batch_files"):
+        return []
     rows = cur.execute(
         "SELECT batch_id, table_name, malformed_name, file, rows, malformed, first_row "
         "FROM stage_batch_files WHERE list_contains($ids, batch_id) ORDER BY batch_id",
@@ -574,7 +577,11 @@ def clean_text_sql(expr: str) -> str:
     Uses the bound parameter ``$tokens`` (:data:`NULL_TOKENS`).
     """
     text = f"nfc_normalize(trim(CAST({expr} AS VARCHAR)))"
-    return f"CASE WHEN list_contains($tokens, lower({text})) THEN NULL ELSE {text} END"
+    # Lower-casing never shortens text, so longer values (ids, dates) skip the token lookup.
+    return (
+        f"CASE WHEN length({text}) <= {TOKEN_CHARS} AND list_contains($tokens, lower({text})) "
+        f"THEN NULL ELSE {text} END"
+    )
 
 
 def _clean_text(col: str) -> str:
