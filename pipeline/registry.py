@@ -18,6 +18,11 @@ from sklearn.pipeline import Pipeline
 TRUSTED_TYPES: frozenset[str] = frozenset(
     {
         "functools.partial",
+        # SimpleImputer (logistic-regression candidate) records the dtype it was fitted on.
+        "numpy.dtype",
+        # A calibrated model: CalibratedClassifierCV's per-fit pair and its sigmoid calibrator.
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
         "sklearn.utils.validation.check_array",
     }
@@ -58,8 +63,13 @@ def save_model(pipeline: Pipeline, directory: Path, name: str) -> SavedArtefact:
     return SavedArtefact(final, file_sha256(final), final.stat().st_size)
 
 
-def load_model(path: Path, expected_sha256: str) -> Pipeline:
-    """Load a verified artefact; raises :class:`ArtefactRefused` with the reason otherwise."""
+def verify_artefact(path: Path, expected_sha256: str) -> list[str]:
+    """Check an artefact without loading it: the SHA-256 the registry expects, then skops'
+    list of types the file would create, against Plumbline's own trusted list.
+
+    Returns the untrusted-by-default types the file holds (all in :data:`TRUSTED_TYPES`);
+    raises :class:`ArtefactRefused` with the reason otherwise.
+    """
     if not path.is_file():
         raise ArtefactRefused(f"model artefact {path} is missing")
     actual = file_sha256(path)
@@ -80,7 +90,13 @@ def load_model(path: Path, expected_sha256: str) -> Pipeline:
             f"model artefact {path.name} contains types Plumbline does not trust: "
             + ", ".join(unexpected)
         )
-    model = sio.load(path, trusted=sorted(untrusted))
+    return sorted(untrusted)
+
+
+def load_model(path: Path, expected_sha256: str) -> Pipeline:
+    """Load a verified artefact; raises :class:`ArtefactRefused` with the reason otherwise."""
+    trusted = verify_artefact(path, expected_sha256)
+    model = sio.load(path, trusted=trusted)
     if not isinstance(model, Pipeline):
         raise ArtefactRefused(f"model artefact {path.name} is not a scikit-learn Pipeline")
     return model

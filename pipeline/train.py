@@ -1,8 +1,16 @@
-"""Train: one scikit-learn Pipeline, a time-based holdout, and honest holdout metrics."""
+"""The training frame's contract, the gradient-boosting pipeline and a single honest fit.
+
+A training frame has one row per entity and period: feature columns, ``PERIOD`` and ``LABEL``.
+:func:`split_by_time` holds out the latest periods; :func:`build_pipeline` is the
+gradient-boosting design that ``pipeline.modeling`` searches, calibrates and compares with a
+linear baseline (``pipeline.modeling.fit_candidates``). :func:`fit_and_evaluate` is one fit
+with fixed parameters, kept for callers that need no search.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,12 +34,17 @@ DEFAULT_PARAMS: dict[str, float | int] = {
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """What to train on: feature roles, seed and hyperparameters."""
+    """What to train on: feature roles, seed and hyperparameters.
+
+    ``seed`` and ``params`` configure :func:`build_pipeline` and :func:`fit_and_evaluate`;
+    ``pipeline.modeling.fit_candidates`` chooses its own parameters and takes its seed from
+    the training settings.
+    """
 
     categorical: list[str]
     numeric: list[str]
     seed: int = 42
-    params: dict[str, float | int] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
 
     @property
     def features(self) -> list[str]:
@@ -44,7 +57,13 @@ class NotEnoughData(ValueError):
 
 
 def build_pipeline(spec: TrainSpec) -> Pipeline:
-    """``Pipeline(ColumnTransformer, HistGradientBoostingClassifier)`` with native categories."""
+    """``Pipeline(ColumnTransformer, HistGradientBoostingClassifier)`` on ordinal codes.
+
+    Categories reach the trees as ordinal codes split like numbers, not as native categorical
+    splits: shap's TreeExplainer reads numeric splits exactly (SHAP values add up to the raw
+    score), but misreads HistGradientBoosting's categorical bitsets (errors of several log-odds
+    were measured with shap 0.51). On the demo the holdout ROC AUC is the same to 3 decimals.
+    """
     encode = ColumnTransformer(
         [
             (
@@ -53,8 +72,8 @@ def build_pipeline(spec: TrainSpec) -> Pipeline:
                     handle_unknown="use_encoded_value",
                     unknown_value=np.nan,
                     encoded_missing_value=np.nan,
-                    # HistGradientBoosting takes at most 255 categories per feature; rarer
-                    # ones are grouped as "infrequent".
+                    # Rare categories beyond 255 are grouped as "infrequent", which keeps
+                    # the codes dense.
                     max_categories=255,
                     dtype=np.float64,
                 ),
@@ -65,7 +84,7 @@ def build_pipeline(spec: TrainSpec) -> Pipeline:
         verbose_feature_names_out=False,
     )
     model = HistGradientBoostingClassifier(
-        categorical_features=[True] * len(spec.categorical) + [False] * len(spec.numeric),
+        categorical_features=None,
         early_stopping=False,
         random_state=spec.seed,
         **spec.params,

@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 
 from pipeline import train
 from pipeline.train import LABEL, PERIOD, NotEnoughData, TrainSpec
+from tests.unit._modeling_frames import one_thread  # noqa: F401
 
 # Fewer boosting rounds than production keep the suite fast; the behaviours do not depend on it.
 FAST = {**train.DEFAULT_PARAMS, "max_iter": 40}
@@ -85,9 +86,14 @@ def test_model_is_one_pipeline_of_encode_then_gradient_boosting() -> None:
     assert isinstance(pipe.named_steps["encode"], ColumnTransformer)
     model = pipe.named_steps["model"]
     assert isinstance(model, HistGradientBoostingClassifier)
-    assert list(model.categorical_features) == [True, False, False]
+    assert model.categorical_features is None  # ordinal codes: exact TreeSHAP
     assert model.random_state == SPEC.seed
     assert model.max_iter == FAST["max_iter"]
+
+
+def test_parameters_may_set_class_weights_for_the_search() -> None:
+    spec = TrainSpec(["plan"], ["usage"], params={**FAST, "class_weight": "balanced"})
+    assert train.build_pipeline(spec).named_steps["model"].class_weight == "balanced"
 
 
 # -- fit_and_evaluate --------------------------------------------------------------------------
