@@ -282,6 +282,43 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def cmd_promote(args: argparse.Namespace) -> int:
+    """Make a version champion by hand (promotion or rollback), with a comment."""
+    settings = _settings(args)
+    _configure_logging("WARNING")
+    comment = (args.comment or "").strip()
+    if len(comment) < 5:
+        _err("plumbline: say why in --comment (at least 5 characters); it is kept in the history")
+        return EXIT_USAGE
+    lock = _acquire(settings, None)
+    import getpass
+
+    from pipeline.model_steps import PromotionRequest
+    from pipeline.runner import Runner
+    from pipeline.warehouse import Warehouse, runs
+
+    wh = Warehouse(settings.warehouse_path)
+    try:
+        runs.mark_interrupted_runs(wh)
+        action = "rollback" if args.rollback else "promote"
+        request = PromotionRequest(
+            args.version, f"{getpass.getuser()} (command line)", comment, action
+        )
+        runner = Runner(settings, wh)
+        started, reason = runner.run_now(
+            action, request.actor, steps=("promote",), promotion=request
+        )
+        runner.shutdown()
+        if reason is not None:
+            _err(f"plumbline: {action} run #{started.run_id} failed: {reason}")
+            return EXIT_FAILED
+        _out(f"v{args.version} is now the champion (run #{started.run_id})")
+        return 0
+    finally:
+        wh.close()
+        lock.release()
+
+
 def _ingest_line(path: Path, r: dict[str, Any]) -> str:
     rules = ", ".join(f"{rule} {n:,}" for rule, n in r["rules"].items())
     quarantined = f"{r['quarantined'] or 0:,} quarantined" + (f" ({rules})" if rules else "")
@@ -372,6 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(reprocess)
     reprocess.add_argument("batch_ids", nargs="+", type=int, help="batch ids (see the Data page)")
     reprocess.set_defaults(func=cmd_reprocess)
+
+    promote = sub.add_parser("promote", help="make a model version champion by hand")
+    common(promote)
+    promote.add_argument("version", type=int, help="model version (see the Model review page)")
+    promote.add_argument("--comment", required=True, help="why; kept in the alias history")
+    promote.add_argument("--rollback", action="store_true", help="record it as a rollback")
+    promote.set_defaults(func=cmd_promote)
 
     status = sub.add_parser("status", help="warehouse, champion model and last runs")
     common(status)

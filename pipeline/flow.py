@@ -11,22 +11,22 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipeline import contract_file, ingest
-from pipeline.compute import ComputeFailed, run_in_child
-from pipeline.contract import Contract, infer_contract
+from pipeline import contract_file, faults, ingest
+from pipeline.compute import ComputeFailed
+from pipeline.contract import infer_contract
+from pipeline.flow_state import RunFailed, RunState, StepResult
+from pipeline.model_steps import ModelSteps, PromotionRequest
 from pipeline.pii import pii_salt
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, cleaning, datasets, models, pii_scan, runs
+from pipeline.warehouse import Warehouse, cleaning, models, pii_scan, runs
 from pipeline.warehouse import batches as batch_store
 from pipeline.warehouse.aggregate import aggregate_monthly
-from pipeline.warehouse.publish import BatchOutcome, ModelRecord, Publication, publish
+from pipeline.warehouse.publish import BatchOutcome, Publication, publish
 
 log = logging.getLogger(__name__)
 
@@ -35,35 +35,10 @@ STEPS = ("ingest", "validate", "clean", "train", "score")
 ProgressHook = Callable[[str, str, dict[str, Any]], None]
 
 
-__all__ = ["STEPS", "ComputeFailed", "Flow", "ProgressHook", "RunFailed"]
+__all__ = ["STEPS", "ComputeFailed", "Flow", "ProgressHook", "PromotionRequest", "RunFailed"]
 
 
-class RunFailed(RuntimeError):
-    """A step failed; the message is the reason shown to people."""
-
-
-@dataclass
-class StepResult:
-    """What a step reports: rows in and out and a small detail dict."""
-
-    rows_in: int | None = None
-    rows_out: int | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RunState:
-    """Data carried between the steps of one run."""
-
-    run_id: int
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    staged: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # batch -> kind, cols
-    contract: Contract | None = None
-    pub: Publication | None = None
-    model_since: date | None = None
-
-
-class Flow:
+class Flow(ModelSteps):
     """Runs the pipeline once for a given run id."""
 
     def __init__(
@@ -73,12 +48,14 @@ class Flow:
         hook: ProgressHook | None = None,
         steps: tuple[str, ...] = STEPS,
         paths: list[Path] | None = None,
+        promotion: PromotionRequest | None = None,
     ):
         self.settings = settings
         self.wh = wh
         self.hook = hook or (lambda step, status, detail: None)
         self.steps = steps
         self.paths = paths  # ingest exactly these files instead of scanning the source
+        self.promotion = promotion  # for the "promote" step: a person's promotion or rollback
 
     def execute(self, run_id: int) -> dict[str, Any]:
         """Run the steps; returns the run summary. Raises :class:`RunFailed` on failure."""
@@ -102,6 +79,7 @@ class Flow:
                     self.hook(name, "failed", {"error": reason})
                     raise RunFailed(f"{name}: {reason}") from error
                 result.detail["seconds"] = round(time.perf_counter() - started, 3)
+                faults.point(f"step.{name}.done")
                 summary[name] = result.detail
                 closing = runs.finish_step_sql(
                     run_id, name, "succeeded", result.rows_in, result.rows_out, result.detail, None
@@ -343,145 +321,6 @@ class Flow:
             before, rows_out = aggregate_monthly(cur, state.contract, spec)
             totals["aggregated"] = f"{before:,} event rows to {rows_out:,} entity-months"
         return StepResult(rows_in=totals["rows_in"], rows_out=rows_out, detail=totals)
-
-    def _train(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
-        contract = state.contract
-        if contract is None or not datasets.create_work_views(cur):
-            return StepResult(0, 0, {"skipped": "no clean data yet"})
-        periods = datasets.labelled_periods(cur, contract)
-        needed = self.settings.holdout_periods + 1
-        if len(periods) < needed:
-            return StepResult(
-                0, 0, {"skipped": f"needs labels from {needed} months; has {len(periods)}"}
-            )
-        latest = models.latest_model(self.wh)
-        state.model_since = models.first_holdout(self.wh)
-        if (
-            latest is not None
-            and latest["holdout_to"] is not None
-            and periods[-1] <= latest["holdout_to"]
-        ):
-            return StepResult(0, 0, {"skipped": f"no new labels since model v{latest['version']}"})
-        window = periods[-(self.settings.train_window_periods + self.settings.holdout_periods) :]
-        path = work / "train.parquet"
-        rows = datasets.export_training(cur, contract, window[0], path)
-        version = models.next_version(self.wh)
-        champion = models.champion(self.wh)
-        spec = {
-            "categorical": contract.categorical,
-            "numeric": contract.numeric,
-            "seed": self.settings.demo.seed,
-        }
-        info = run_in_child(
-            "pipeline.tasks.train_task",
-            {
-                "train_path": str(path),
-                "spec": spec,
-                "holdout_periods": self.settings.holdout_periods,
-                "artefact_dir": str(self.settings.artefact_dir),
-                "version": version,
-                "champion": None
-                if champion is None
-                else {"path": champion["artefact_path"], "sha256": champion["sha256"]},
-            },
-            threads=self.settings.compute_threads,
-        )
-        aliases = _alias_decision(version, info, champion)
-        state.pub.model = ModelRecord(
-            version,
-            info,
-            {"categorical": contract.categorical, "numeric": contract.numeric},
-            aliases,
-        )
-        if state.model_since is None:
-            state.model_since = info["holdout_from"]
-        detail = {
-            "version": version,
-            "roc_auc": round(info["metrics"]["roc_auc"], 4),
-            "train_rows": info["train_rows"],
-            "holdout_rows": info["holdout_rows"],
-            "fit_seconds": round(info["fit_seconds"], 2),
-            "decision": "; ".join(f"{a}: {r}" for a, r in aliases),
-        }
-        return StepResult(
-            rows_in=rows, rows_out=info["train_rows"] + info["holdout_rows"], detail=detail
-        )
-
-    def _score(self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Any) -> StepResult:
-        pub = state.pub
-        model = _serving_model(pub.model, models.champion(self.wh))
-        rows_in = rows_out = 0
-        detail: dict[str, Any] = {}
-        if model is None:
-            detail["skipped"] = "no model yet"
-        elif state.contract is not None and datasets.create_work_views(cur):
-            since = state.model_since or models.first_holdout(self.wh) or model["holdout_from"]
-            periods = datasets.periods_to_score(cur, since)
-            if periods:
-                src, out = work / "score_in.parquet", work / "score_out.parquet"
-                rows_in = datasets.export_scoring(cur, state.contract, periods, src)
-                features = model["features"]
-                result = run_in_child(
-                    "pipeline.tasks.score_task",
-                    {
-                        "artefact_path": model["artefact_path"],
-                        "sha256": model["sha256"],
-                        "spec": {
-                            "categorical": features["categorical"],
-                            "numeric": features["numeric"],
-                        },
-                        "scoring_path": str(src),
-                        "out_path": str(out),
-                    },
-                    threads=self.settings.compute_threads,
-                )
-                rows_out = result["rows"]
-                pub.predictions_path, pub.predictions_version = out, model["version"]
-                detail.update(
-                    {"model_version": model["version"], "periods": [p.isoformat() for p in periods]}
-                )
-            else:
-                detail["skipped"] = "every period is already scored"
-        return StepResult(rows_in, rows_out, detail)
-
-
-def _alias_decision(
-    version: int, info: dict[str, Any], champion: dict | None
-) -> list[tuple[str, str]]:
-    """First model becomes champion; later ones must match the champion on the same holdout."""
-    new_auc = info["metrics"]["roc_auc"]
-    if champion is None:
-        return [("champion", f"v{version} is the first model (holdout ROC AUC {new_auc:.3f})")]
-    old_auc = info["champion_metrics"]["roc_auc"]
-    if new_auc >= old_auc:
-        return [
-            (
-                "champion",
-                f"v{version} ROC AUC {new_auc:.3f} >= champion v{champion['version']} "
-                f"{old_auc:.3f} on the same holdout",
-            )
-        ]
-    return [
-        (
-            "challenger",
-            f"v{version} ROC AUC {new_auc:.3f} < champion v{champion['version']} "
-            f"{old_auc:.3f} on the same holdout; champion kept",
-        )
-    ]
-
-
-def _serving_model(new: ModelRecord | None, champion: dict | None) -> dict | None:
-    """The model that scores this run: the new one if it just became champion."""
-    if new is not None and any(alias == "champion" for alias, _ in new.aliases):
-        i = new.info
-        return {
-            "version": new.version,
-            "artefact_path": i["artefact_path"],
-            "sha256": i["sha256"],
-            "features": new.features,
-            "holdout_from": i["holdout_from"],
-        }
-    return champion
 
 
 def _unusable(columns: list[str], rows: int, malformed: int, dataset: Any) -> str | None:

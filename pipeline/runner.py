@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline import faults
 from pipeline.flow import Flow, ProgressHook, RunFailed
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, runs
@@ -35,6 +36,7 @@ class Runner:
         self.settings = settings
         self.wh = wh
         self.hook = hook
+        faults.arm(settings.fault_point)
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plumbline-run")
         self.last_future: Future | None = None

@@ -40,6 +40,13 @@ EXAMPLES: dict[str, str] = {
     "cleaning.on_violation": "{ region = 'reject_row', monthly_charges = 'warn' }",
     "cleaning.missing": "{ usage_gb = 'impute', payment_method = 'keep' }",
     "cleaning.pii_mode": "'drop' or 'hash'",
+    "training.candidates": "['hist_gradient_boosting', 'logistic_regression']",
+    "training.search_trials": "4",
+    "training.calibration": "'auto', 'sigmoid', 'isotonic' or 'none'",
+    "training.value_per_churner": "300",
+    "training.contact_cost": "20",
+    "promotion.min_auc_gain": "0.002",
+    "promotion.segment_tolerance": "0.02",
     "demo.seed": "42",
     "demo.customers": "42000",
     "demo.months": "24",
@@ -223,6 +230,63 @@ class DemoSettings(BaseModel):
     tick_seconds: float = Field(120.0, ge=1.0)
 
 
+Algorithm = Literal["hist_gradient_boosting", "logistic_regression"]
+
+
+class TrainingSettings(BaseModel):
+    """How models are trained: candidates, the search budget, calibration and the cost model.
+
+    The search budget is counted in trials, not seconds, so that a run reproduces.
+    ``value_per_churner`` is what catching one churner with a contact is worth and
+    ``contact_cost`` what contacting one customer costs; together they choose the business
+    decision threshold (the one that maximises expected profit on a validation period).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidates: list[Algorithm] = ["hist_gradient_boosting", "logistic_regression"]
+    search_trials: int = Field(4, ge=1, le=200, description="trials per candidate")
+    search_folds: int = Field(2, ge=1, le=6, description="time-ordered validation folds")
+    search_sample_rows: int = Field(100_000, ge=1_000, description="rows per search fit")
+    class_weight: Literal["search", "balanced", "none"] = "search"
+    calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto"
+    seed: int = 42
+    value_per_churner: float = Field(300.0, gt=0)
+    contact_cost: float = Field(20.0, gt=0)
+
+    @field_validator("candidates")
+    @classmethod
+    def _some_candidate(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one candidate")
+        return list(dict.fromkeys(value))
+
+
+class PromotionSettings(BaseModel):
+    """The promotion gate: when a new model replaces the champion by itself.
+
+    A challenger is promoted only if its ROC AUC beats the champion's on the same most recent
+    labelled window by ``min_auc_gain``, no segment's ROC AUC drops by more than
+    ``segment_tolerance``, and its sanity checks pass: no NaN, and the share of customers it
+    flags at its threshold lies within [``min_flag_rate``, ``max_flag_rate``].
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    auto: bool = True
+    min_auc_gain: float = Field(0.002, ge=0.0, le=0.5)
+    segment_tolerance: float = Field(0.02, ge=0.0, le=1.0)
+    segment_min_rows: int = Field(500, ge=1)
+    min_flag_rate: float = Field(0.001, ge=0.0, le=1.0)
+    max_flag_rate: float = Field(0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PromotionSettings:
+        if self.min_flag_rate > self.max_flag_rate:
+            raise ValueError("min_flag_rate must not exceed max_flag_rate")
+        return self
+
+
 class Settings(BaseSettings):
     """Every setting Plumbline reads. Build it with :func:`load_settings`."""
 
@@ -239,11 +303,14 @@ class Settings(BaseSettings):
     demo: DemoSettings = DemoSettings()
     ingest: IngestSettings = IngestSettings()
     cleaning: CleaningSettings = CleaningSettings()
+    training: TrainingSettings = TrainingSettings()
+    promotion: PromotionSettings = PromotionSettings()
     schedule_seconds: float = Field(3600.0, ge=5.0, description="pipeline interval outside demo")
     compute_threads: int = Field(1, ge=1, le=64)
     holdout_periods: int = Field(1, ge=1, le=12)
     train_window_periods: int = Field(12, ge=2, le=120)
     log_level: str = "INFO"
+    fault_point: str | None = Field(None, description="crash tests only: see pipeline/faults.py")
 
     @classmethod
     def settings_customise_sources(

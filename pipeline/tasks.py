@@ -13,53 +13,93 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.registry import load_model, save_model
-from pipeline.train import (
-    LABEL,
-    PERIOD,
-    TrainSpec,
-    fit_and_evaluate,
-    holdout_metrics,
-    prepare_features,
-)
+from pipeline.modeling.evaluation import curves, evaluate, segment_metrics
+from pipeline.modeling.fit import fit_candidates
+from pipeline.registry import ArtefactRefused, load_model, save_model
+from pipeline.settings import TrainingSettings
+from pipeline.train import LABEL, PERIOD, TrainSpec, prepare_features
 
 ENTITY = "_entity"
+
+
+def _evaluation(
+    holdout: pd.DataFrame,
+    proba: np.ndarray,
+    threshold: float,
+    segments: list[str],
+    training: TrainingSettings,
+) -> dict[str, Any]:
+    y = holdout[LABEL].to_numpy()
+    return {
+        "threshold": threshold,
+        "metrics": evaluate(y, proba, threshold, training.value_per_churner, training.contact_cost),
+        "segments": segment_metrics(holdout[segments], y, proba, threshold),
+        "curves": curves(y, proba),
+    }
 
 
 def train_task(
     train_path: str,
     spec: dict[str, Any],
+    training: dict[str, Any],
     holdout_periods: int,
+    segments: list[str],
     artefact_dir: str,
     version: int,
-    champion: dict[str, str] | None,
+    champion: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Fit a candidate, save it, and measure it and the champion on the same holdout."""
+    """Search, fit and calibrate the candidates, save the winner, and measure it and the
+    champion on the same holdout (the most recent labelled window).
+
+    A champion whose artefact fails verification is reported in ``champion_error`` rather
+    than failing the training: the gate then treats it as absent.
+    """
     frame = pd.read_parquet(train_path)
     train_spec = TrainSpec(**spec)
+    settings = TrainingSettings(**training)
     started = time.perf_counter()
-    result = fit_and_evaluate(frame, train_spec, holdout_periods)
+    outcome = fit_candidates(frame, train_spec, settings, holdout_periods)
     fit_seconds = time.perf_counter() - started
-    saved = save_model(result.pipeline, Path(artefact_dir), f"model-v{version}")
-    champion_metrics = None
+    saved = save_model(outcome.pipeline, Path(artefact_dir), f"model-v{version}")
+    present = [s for s in segments if s in outcome.holdout.columns]
+    own = _evaluation(outcome.holdout, outcome.holdout_proba, outcome.threshold, present, settings)
+    champion_eval, champion_error = None, None
     if champion is not None:
-        old = load_model(Path(champion["path"]), champion["sha256"])
-        proba = old.predict_proba(prepare_features(result.holdout, train_spec))[:, 1]
-        champion_metrics = holdout_metrics(result.holdout[LABEL].to_numpy(), proba)
+        evaluate_started = time.perf_counter()
+        try:
+            old = load_model(Path(champion["path"]), champion["sha256"])
+        except ArtefactRefused as error:
+            champion_error = str(error)
+        else:
+            proba = old.predict_proba(prepare_features(outcome.holdout, train_spec))[:, 1]
+            champion_eval = _evaluation(
+                outcome.holdout, proba, champion["threshold"], present, settings
+            )
+            champion_eval["seconds"] = time.perf_counter() - evaluate_started
     return {
-        "metrics": result.metrics,
-        "champion_metrics": champion_metrics,
-        "train_rows": result.train_rows,
-        "holdout_rows": result.holdout_rows,
-        "train_from": pd.Timestamp(result.train_from).date(),
-        "train_to": pd.Timestamp(result.train_to).date(),
-        "holdout_from": pd.Timestamp(result.holdout_from).date(),
-        "holdout_to": pd.Timestamp(result.holdout_to).date(),
+        "algorithm": outcome.algorithm,
+        "params": outcome.params,
+        "calibration": outcome.calibration,
+        "calibration_brier": outcome.calibration_brier,
+        "threshold": outcome.threshold,
+        "f1_threshold": outcome.f1_threshold,
+        "search": outcome.search,
+        "durations": {**outcome.durations, "total": fit_seconds},
+        "evaluation": own,
+        "champion_evaluation": champion_eval,
+        "champion_error": champion_error,
+        "metrics": own["metrics"],
+        "train_rows": outcome.train_rows,
+        "holdout_rows": outcome.holdout_rows,
+        "train_from": pd.Timestamp(outcome.train_from).date(),
+        "train_to": pd.Timestamp(outcome.train_to).date(),
+        "holdout_from": pd.Timestamp(outcome.holdout_from).date(),
+        "holdout_to": pd.Timestamp(outcome.holdout_to).date(),
         "artefact_path": str(saved.path),
         "sha256": saved.sha256,
         "size_bytes": saved.size_bytes,
         "fit_seconds": fit_seconds,
-        "params": train_spec.params,
+        "seed": settings.seed,
     }
 
 

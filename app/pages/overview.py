@@ -68,6 +68,11 @@ class Ids(StrEnum):
     BREAKDOWN = "overview-breakdown"
 
 
+def _threshold(svc: Services) -> float:
+    """The champion's business threshold (maximum expected profit), else the setting."""
+    return reads.champion_threshold(svc.warehouse) or svc.settings.dataset.decision_threshold
+
+
 # -- layout ----------------------------------------------------------------------------------
 
 
@@ -240,7 +245,7 @@ def update_summary(
             svc.warehouse,
             fetch_from,
             month_start(end),
-            svc.settings.dataset.decision_threshold,
+            _threshold(svc),
             svc.settings.dataset.segments,
             segment,
             value,
@@ -265,7 +270,7 @@ def update_summary(
         )
         return {"headline": None, "kpis": card, "trend": None}
     has_value = svc.settings.dataset.value is not None
-    tiles = kpi_tiles(monthly, start, end, svc.settings.dataset.decision_threshold, has_value)
+    tiles = kpi_tiles(monthly, start, end, _threshold(svc), has_value)
     return {
         "headline": _headline(end, segment, value),
         "kpis": dbc.Row(tiles, class_name="g-3"),
@@ -298,7 +303,7 @@ def update_breakdown(
             svc.warehouse,
             period,
             by,
-            svc.settings.dataset.decision_threshold,
+            _threshold(svc),
             svc.settings.dataset.segments,
             segment,
             value,

@@ -163,7 +163,9 @@ def live_progress(runs: pd.DataFrame, steps: pd.DataFrame) -> dbc.Card:
     run_id = int(run["run_id"])
     mine = steps[steps["run_id"] == run_id] if len(steps) else steps
     done = int(mine["status"].isin(FINISHED).sum()) if len(mine) else 0
-    total = max(len(PIPELINE_STEPS), len(mine))
+    # A promotion or rollback is one step; a pipeline run has all of them.
+    planned = 1 if run["trigger"] in ("promotion", "rollback") else len(PIPELINE_STEPS)
+    total = max(planned, len(mine))
     step = "starting" if is_missing(run["current_step"]) else str(run["current_step"])
     who = "" if is_missing(run["triggered_by"]) else f" by {run['triggered_by']}"
     return dbc.Card(

@@ -110,3 +110,14 @@ def export_scoring(
         [periods],
     )
     return cur.execute(f"SELECT count(*) FROM read_parquet({_path_literal(path)})").fetchone()[0]
+
+
+def latest_served(cur: duckdb.DuckDBPyConnection) -> tuple[date, set[int]] | None:
+    """The latest period with published predictions and the model versions that scored it."""
+    row = cur.execute("SELECT max(period) FROM predictions").fetchone()
+    if row is None or row[0] is None:
+        return None
+    versions = cur.execute(
+        "SELECT DISTINCT model_version FROM predictions WHERE period = ?", [row[0]]
+    ).fetchall()
+    return row[0], {int(v[0]) for v in versions}

@@ -9,8 +9,11 @@ from typing import Any
 
 import duckdb
 
+from pipeline import faults
 from pipeline.contract import Contract
 from pipeline.settings import DatasetSettings
+from pipeline.warehouse import aliases
+from pipeline.warehouse.aliases import AliasChange
 from pipeline.warehouse.cleaning import CleanReport
 from pipeline.warehouse.connection import Warehouse, quote_ident, utcnow
 from pipeline.warehouse.datasets import _path_literal, _table_exists, _temp_exists
@@ -28,12 +31,15 @@ class BatchOutcome:
 
 @dataclass
 class ModelRecord:
-    """A newly trained model version and the alias decision about it."""
+    """A newly trained model version: what the training task returned, its lineage and the
+    gate's decision."""
 
     version: int
     info: dict[str, Any]
     features: dict[str, list[str]]
-    aliases: list[tuple[str, str]] = field(default_factory=list)  # (alias, reason)
+    lineage: dict[str, Any] = field(default_factory=dict)
+    gate: dict[str, Any] = field(default_factory=dict)
+    champion_version: int | None = None  # the champion it was measured against
 
 
 @dataclass
@@ -47,6 +53,8 @@ class Publication:
     model: ModelRecord | None = None
     predictions_path: Path | None = None
     predictions_version: int | None = None
+    replace_periods: list[Any] = field(default_factory=list)  # re-scored by a new champion
+    alias_changes: list[AliasChange] = field(default_factory=list)
     closing: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
@@ -68,6 +76,16 @@ def publish(
         _publish_batches(cur, pub)
         if pub.model is not None:
             _publish_model(cur, pub.run_id, pub.model)
+            faults.point("publish.model_written")
+        aliases.apply(cur, pub.alias_changes, pub.run_id)
+        if pub.alias_changes:
+            faults.point("publish.aliases_written")
+        if pub.replace_periods:
+            cur.execute(
+                "DELETE FROM predictions WHERE period IN "
+                f"({', '.join('?' for _ in pub.replace_periods)})",
+                list(pub.replace_periods),
+            )
         if pub.predictions_path is not None:
             cur.execute(
                 "INSERT INTO predictions SELECT CAST(period AS DATE), entity_id, probability, "
@@ -78,6 +96,8 @@ def publish(
             rebuild_serving_facts(cur, pub.contract, dataset)
         for sql, params in pub.closing:
             cur.execute(sql, params)
+        faults.point("publish.before_commit")
+    faults.point("publish.committed")
 
 
 def _publish_clean(cur: duckdb.DuckDBPyConnection) -> None:
@@ -151,13 +171,14 @@ def _publish_model(cur: duckdb.DuckDBPyConnection, run_id: int, m: ModelRecord) 
     cur.execute(
         "INSERT INTO models (version, run_id, created_at, algorithm, artefact_path, sha256, "
         "size_bytes, train_rows, holdout_rows, train_from, train_to, holdout_from, holdout_to, "
-        "roc_auc, pr_auc, brier, log_loss, features, params, fit_seconds) "
-        "VALUES (?, ?, ?, 'hist_gradient_boosting', ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?)",
+        "roc_auc, pr_auc, brier, log_loss, features, params, fit_seconds, calibration, "
+        "threshold, f1_threshold, seed, metrics, search, lineage, gate) "
+        f"VALUES ({', '.join(['?'] * 28)})",
         [
             m.version,
             run_id,
             utcnow(),
+            i["algorithm"],
             i["artefact_path"],
             i["sha256"],
             i["size_bytes"],
@@ -174,17 +195,57 @@ def _publish_model(cur: duckdb.DuckDBPyConnection, run_id: int, m: ModelRecord) 
             json.dumps(m.features),
             json.dumps(i["params"]),
             i["fit_seconds"],
+            i["calibration"],
+            i["threshold"],
+            i["f1_threshold"],
+            i["seed"],
+            json.dumps(metrics),
+            json.dumps(
+                {
+                    "trials": i["search"],
+                    "calibration_brier": i["calibration_brier"],
+                    "durations": i["durations"],
+                }
+            ),
+            json.dumps(m.lineage, default=str),
+            json.dumps(m.gate),
         ],
     )
-    for alias, reason in m.aliases:
-        now = utcnow()
+    evaluations = [(m.version, i["evaluation"])]
+    if i.get("champion_evaluation") is not None and m.champion_version is not None:
+        evaluations.append((m.champion_version, i["champion_evaluation"]))
+    for evaluated, ev in evaluations:
         cur.execute(
-            "INSERT OR REPLACE INTO model_aliases VALUES (?, ?, ?, ?)",
-            [alias, m.version, now, reason],
+            "INSERT OR REPLACE INTO model_evaluations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                m.version,
+                evaluated,
+                i["holdout_from"],
+                i["holdout_to"],
+                ev["threshold"],
+                json.dumps(ev["metrics"]),
+                json.dumps(ev["curves"]),
+            ],
         )
-        cur.execute(
-            "INSERT INTO alias_history VALUES (?, ?, ?, ?)", [alias, m.version, now, reason]
-        )
+        for seg in ev["segments"]:
+            cur.execute(
+                "INSERT OR REPLACE INTO model_segment_metrics VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    m.version,
+                    evaluated,
+                    seg["column"],
+                    str(seg["value"]),
+                    seg["rows"],
+                    seg["positives"],
+                    seg["roc_auc"],
+                    seg["pr_auc"],
+                    seg["brier"],
+                    seg["precision"],
+                    seg["recall"],
+                    seg["flag_rate"],
+                ],
+            )
 
 
 def rebuild_serving_facts(

@@ -214,3 +214,12 @@ def freshness(wh: Warehouse) -> pd.DataFrame:
         "LEFT JOIN model_aliases AS a ON a.alias = 'champion' "
         "LEFT JOIN models AS m ON m.version = a.version"
     )
+
+
+def champion_threshold(wh: Warehouse) -> float | None:
+    """The champion's business decision threshold, or None (no champion, or an older model)."""
+    value = wh.scalar(
+        "SELECT m.threshold FROM model_aliases a JOIN models m USING (version) "
+        "WHERE a.alias = 'champion'"
+    )
+    return None if value is None else float(value)

@@ -4,29 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
-from pipeline.democlock import DemoClock
-from pipeline.runner import Runner
-from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, models
-
-
-@pytest.fixture
-def owner(small_settings: Settings):
-    """The owner process's objects: warehouse, runner and demo clock."""
-    wh = Warehouse(small_settings.warehouse_path)
-    runner = Runner(small_settings, wh)
-    yield small_settings, wh, runner, DemoClock(small_settings, wh)
-    runner.shutdown()
-    wh.close()
-
-
-def _run(runner: Runner) -> int:
-    request, reason = runner.run_now("test")
-    assert request.started, request.message
-    assert reason is None, reason
-    return request.run_id
+from pipeline.warehouse import models
+from tests.integration._owner import run_ok as _run
 
 
 def test_first_run_trains_a_champion_and_scores_out_of_sample(owner) -> None:
@@ -34,8 +13,9 @@ def test_first_run_trains_a_champion_and_scores_out_of_sample(owner) -> None:
     assert clock.advance() == [1, 2, 3, 4, 5]
     run_id = _run(runner)
 
-    steps = wh.read("SELECT step, status, rows_in, rows_out FROM run_steps WHERE run_id = ?",
-                    [run_id])
+    steps = wh.read(
+        "SELECT step, status, rows_in, rows_out FROM run_steps WHERE run_id = ?", [run_id]
+    )
     assert list(steps.step) == ["ingest", "validate", "clean", "train", "score"]
     assert set(steps.status) == {"succeeded"}
     champion = models.champion(wh)
@@ -48,8 +28,9 @@ def test_first_run_trains_a_champion_and_scores_out_of_sample(owner) -> None:
     assert facts.n[0] == wh.scalar("SELECT count(*) FROM predictions")
     assert 0 < facts.labelled[0] < facts.n[0]  # month 5 labels have not arrived yet
     # nothing lost: every raw row is accepted or quarantined
-    stats = wh.read("SELECT sum(rows_in) i, sum(rows_accepted) a, sum(rows_quarantined) q "
-                    "FROM batch_stats")
+    stats = wh.read(
+        "SELECT sum(rows_in) i, sum(rows_accepted) a, sum(rows_quarantined) q FROM batch_stats"
+    )
     assert stats.i[0] == stats.a[0] + stats.q[0]
     assert wh.scalar("SELECT count(*) FROM quarantine") == stats.q[0]
 
@@ -75,8 +56,9 @@ def test_the_same_file_twice_is_not_counted_twice(owner) -> None:
     shutil.copyfile(first, settings.landing_dir / "copy_of_january.csv")
     run_id = _run(runner)
     assert wh.scalar("SELECT count(*) FROM clean_rows") == rows
-    detail = wh.scalar("SELECT detail FROM run_steps WHERE run_id = ? AND step = 'ingest'",
-                       [run_id])
+    detail = wh.scalar(
+        "SELECT detail FROM run_steps WHERE run_id = ? AND step = 'ingest'", [run_id]
+    )
     assert '"already_ingested": 10' in detail
 
 
@@ -84,8 +66,10 @@ def test_a_failed_run_publishes_nothing_and_the_next_run_succeeds(owner, monkeyp
     settings, wh, runner, clock = owner
     clock.advance()
     _run(runner)
-    before = {t: wh.scalar(f"SELECT count(*) FROM {t}")
-              for t in ("clean_rows", "labels", "predictions", "serving_facts", "models")}
+    before = {
+        t: wh.scalar(f"SELECT count(*) FROM {t}")
+        for t in ("clean_rows", "labels", "predictions", "serving_facts", "models")
+    }
     clock.advance()
 
     import pipeline.flow as flow
