@@ -15,8 +15,14 @@ def test_pages_are_registered_with_their_paths_and_names(app):
     pages = {p["module"]: (p["path"], p["name"]) for p in dash.page_registry.values()}
     assert pages["app.pages.overview"] == ("/", "Overview")
     assert pages["app.pages.data"] == ("/data", "Data")
+    assert pages["app.pages.models"] == ("/models", "Model review")
     assert pages["app.pages.runs"] == ("/runs", "Runs")
-    assert page_module_names() == ["app.pages.data", "app.pages.overview", "app.pages.runs"]
+    assert page_module_names() == [
+        "app.pages.data",
+        "app.pages.models",
+        "app.pages.overview",
+        "app.pages.runs",
+    ]
 
 
 def test_the_navbar_is_built_from_the_registry(app, ui):
@@ -25,6 +31,7 @@ def test_the_navbar_is_built_from_the_registry(app, ui):
     assert [(link.children, link.href) for link in links] == [
         ("Overview", "/"),
         ("Data", "/data"),
+        ("Model review", "/models"),
         ("Runs", "/runs"),
     ]
     assert "demo data" in ui.texts(layout)
