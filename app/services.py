@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipeline.local_explain import LocalExplanations
 from pipeline.runner import RunRequest
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
@@ -20,7 +21,14 @@ class Services:
 
     settings: Settings
     warehouse: Warehouse
-    start_run: Callable[[str, str | None], RunRequest]
+    start_run: Callable[..., RunRequest]
+    local: LocalExplanations | None = None  # local SHAP explanations, cached per process
+
+    def explanations(self) -> LocalExplanations:
+        """The local-explanation cache (created on first use for services built in tests)."""
+        if self.local is None:
+            object.__setattr__(self, "local", LocalExplanations(self.warehouse))
+        return self.local  # type: ignore[return-value]
 
 
 _INSTALLED: dict[str, Services] = {}

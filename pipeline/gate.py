@@ -107,13 +107,17 @@ def decide(
     champion: Evaluation | None,
     rules: PromotionSettings,
     window: str,
+    fairness: tuple[bool, str] | None = None,
 ) -> GateDecision:
     """Promote ``new`` only if it beats ``champion`` on ``window`` by the margin, no segment
     regresses beyond the tolerance, and its sanity checks pass.
 
     ``window`` names the labelled window both were measured on (e.g. "2025-06").
+    ``fairness`` is (passes, sentence) from the fairness check; a failing one blocks promotion.
     """
     checks = _sanity(new, rules)
+    if fairness is not None:
+        checks.append(("fairness", fairness[0], fairness[1]))
     auc = new.metrics.get("roc_auc")
     v = f"v{new.version}"
     old_auc = None if champion is None else champion.metrics.get("roc_auc")
@@ -161,8 +165,10 @@ def decide(
     )
     promote = all(passed for _, passed, _ in checks)
     sentences = [s for name, _, s in checks if name in ("margin", "segments")]
-    sanity = [s for name, p, s in checks if name in ("no_nan", "flag_rate") and not p]
+    sanity = [s for name, p, s in checks if name in ("no_nan", "flag_rate", "fairness") and not p]
     sentences.append("; ".join(sanity) if sanity else "sanity checks passed")
+    warning = [s for name, p, s in checks if name == "fairness" and p and "exceeded" in s]
+    sentences += warning  # a fairness breach that does not block is still said
     if not rules.auto:
         sentences.append("automatic promotion is off (setting promotion.auto)")
     verdict = f"promoted; {c} archived" if promote else f"{v} stays challenger; {c} kept"

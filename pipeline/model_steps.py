@@ -19,6 +19,7 @@ import duckdb
 from pipeline import gate, lineage
 from pipeline.compute import run_in_child
 from pipeline.flow_state import RunFailed, RunState, StepResult
+from pipeline.modeling.fairness import fairness_check
 from pipeline.registry import ArtefactRefused, verify_artefact
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, alerts, datasets, models
@@ -144,6 +145,9 @@ class ModelSteps:
                 "holdout_periods": self.settings.holdout_periods,
                 "segments": segments,
                 "artefact_dir": str(self.settings.artefact_dir),
+                "out_dir": str(work),
+                "explain": self.settings.explain.model_dump(mode="json"),
+                "fairness": self.settings.fairness.model_dump(mode="json"),
                 "version": version,
                 "champion": None
                 if champion is None
@@ -160,6 +164,7 @@ class ModelSteps:
             state.champion = champion = self._fall_back(state, champion, info["champion_error"])
             info["champion_evaluation"] = None
         decision = self._gate(version, info, champion)
+        self._warn_fairness(state, version, info["fairness"]["summary"])
         current = models.current_aliases(self.wh)
         for change in state.pub.alias_changes:  # a fallback staged above counts as current
             current = {a: v for a, v in current.items() if v != change.version}
@@ -202,7 +207,20 @@ class ModelSteps:
             ev = info["champion_evaluation"]
             old = gate.Evaluation(champion["version"], ev["metrics"], ev["segments"])
         window = _window_label(info["holdout_from"], info["holdout_to"])
-        return gate.decide(new, old, self.settings.promotion, window)
+        fair = fairness_check(info["fairness"]["summary"], self.settings.fairness.block_promotion)
+        return gate.decide(new, old, self.settings.promotion, window, fairness=fair)
+
+    def _warn_fairness(self, state: RunState, version: int, summary: list[dict]) -> None:
+        breaches = [f["sentence"] for f in summary if f.get("breach")]
+        if breaches:
+            alerts.raise_alert(
+                self.wh,
+                "warning",
+                "fairness",
+                f"v{version}",
+                f"Model v{version} exceeds a fairness limit: " + " ".join(breaches),
+                state.run_id,
+            )
 
     def _lineage(self, state: RunState, info: dict[str, Any], window: list[date]) -> dict:
         accepted = {b.batch_id for b in state.pub.batches if b.status == "accepted"}
@@ -277,10 +295,14 @@ class ModelSteps:
                 "spec": {"categorical": features["categorical"], "numeric": features["numeric"]},
                 "scoring_path": str(src),
                 "out_path": str(out),
+                "version": model["version"],
+                "explain": self.settings.explain.model_dump(mode="json"),
+                "seed": self.settings.training.seed,
             },
             threads=self.settings.compute_threads,
         )
         state.pub.predictions_path, state.pub.predictions_version = out, model["version"]
+        state.pub.explanations += [(model["version"], e) for e in result["explanations"]]
         return rows_in, result["rows"]
 
     # -- a person's promotion or rollback -----------------------------------------------------

@@ -47,6 +47,10 @@ EXAMPLES: dict[str, str] = {
     "training.contact_cost": "20",
     "promotion.min_auc_gain": "0.002",
     "promotion.segment_tolerance": "0.02",
+    "explain.sample_rows": "5000",
+    "fairness.columns": "['region', 'plan']",
+    "fairness.max_demographic_parity_difference": "0.1",
+    "fairness.block_promotion": "true",
     "demo.seed": "42",
     "demo.customers": "42000",
     "demo.months": "24",
@@ -287,6 +291,37 @@ class PromotionSettings(BaseModel):
         return self
 
 
+class ExplainSettings(BaseModel):
+    """SHAP explanations: how many rows the global explanation of each model version uses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sample_rows: int = Field(5_000, ge=5_000, le=200_000, description="stratified sample size")
+    dependence_points: int = Field(1_000, ge=100, le=20_000, description="points per feature")
+    drivers: int = Field(4, ge=3, le=5, description="drivers named on the Overview")
+
+
+class FairnessSettings(BaseModel):
+    """Fairness by group: which columns, the largest differences tolerated, and what a breach does.
+
+    ``columns`` defaults to the dataset's segments. A difference above its maximum raises a
+    warning; with ``block_promotion`` it also keeps a new model from automatic promotion.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: list[str] | None = None
+    max_demographic_parity_difference: float = Field(0.10, ge=0.0, le=1.0)
+    max_equalised_odds_difference: float = Field(0.10, ge=0.0, le=1.0)
+    min_group_rows: int = Field(200, ge=1)
+    block_promotion: bool = False
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_check_identifier(v) for v in value]
+
+
 class Settings(BaseSettings):
     """Every setting Plumbline reads. Build it with :func:`load_settings`."""
 
@@ -305,6 +340,8 @@ class Settings(BaseSettings):
     cleaning: CleaningSettings = CleaningSettings()
     training: TrainingSettings = TrainingSettings()
     promotion: PromotionSettings = PromotionSettings()
+    explain: ExplainSettings = ExplainSettings()
+    fairness: FairnessSettings = FairnessSettings()
     schedule_seconds: float = Field(3600.0, ge=5.0, description="pipeline interval outside demo")
     compute_threads: int = Field(1, ge=1, le=64)
     holdout_periods: int = Field(1, ge=1, le=12)

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.explain_tasks import explain_to_parquet, fairness_of
 from pipeline.modeling.evaluation import curves, evaluate, segment_metrics
 from pipeline.modeling.fit import fit_candidates
 from pipeline.registry import ArtefactRefused, load_model, save_model
-from pipeline.settings import TrainingSettings
+from pipeline.settings import ExplainSettings, FairnessSettings, TrainingSettings
 from pipeline.train import LABEL, PERIOD, TrainSpec, prepare_features
 
 ENTITY = "_entity"
@@ -47,6 +48,9 @@ def train_task(
     artefact_dir: str,
     version: int,
     champion: dict[str, Any] | None,
+    out_dir: str,
+    explain: dict[str, Any],
+    fairness: dict[str, Any],
 ) -> dict[str, Any]:
     """Search, fit and calibrate the candidates, save the winner, and measure it and the
     champion on the same holdout (the most recent labelled window).
@@ -76,7 +80,29 @@ def train_task(
                 outcome.holdout, proba, champion["threshold"], present, settings
             )
             champion_eval["seconds"] = time.perf_counter() - evaluate_started
+    explain_settings = ExplainSettings(**explain)
+    fairness_settings = FairnessSettings(**{k: v for k, v in fairness.items() if k != "columns"})
+    explained = explain_to_parquet(
+        outcome.pipeline,
+        train_spec,
+        outcome.holdout,
+        explain_settings,
+        settings.seed,
+        Path(out_dir),
+        f"v{version}-holdout",
+        "holdout",
+    )
+    fair = fairness_of(
+        outcome.holdout,
+        outcome.holdout_proba,
+        outcome.threshold,
+        fairness_settings,
+        fairness.get("columns") or present,
+    )
     return {
+        "explanations": [explained],
+        "fairness": fair,
+        "notes": list(getattr(outcome, "notes", [])),
         "algorithm": outcome.algorithm,
         "params": outcome.params,
         "calibration": outcome.calibration,
@@ -104,9 +130,20 @@ def train_task(
 
 
 def score_task(
-    artefact_path: str, sha256: str, spec: dict[str, Any], scoring_path: str, out_path: str
+    artefact_path: str,
+    sha256: str,
+    spec: dict[str, Any],
+    scoring_path: str,
+    out_path: str,
+    version: int,
+    explain: dict[str, Any] | None = None,
+    seed: int = 42,
 ) -> dict[str, Any]:
-    """Score every row of the hand-off file with a verified model; write Parquet results."""
+    """Score every row of the hand-off file with a verified model; write Parquet results.
+
+    With ``explain``, also explain the model on the latest period scored (the Overview's
+    "what drives churn this month").
+    """
     frame = pd.read_parquet(scoring_path)
     model = load_model(Path(artefact_path), sha256)
     train_spec = TrainSpec(**spec)
@@ -117,7 +154,27 @@ def score_task(
         {"period": frame[PERIOD], "entity_id": frame[ENTITY].astype(str), "probability": proba}
     )
     out.to_parquet(out_path, index=False)
-    return {"rows": len(out), "mean_probability": float(proba.mean()) if len(out) else None}
+    explanations = []
+    if explain is not None and len(frame):
+        latest = frame[PERIOD].max()
+        month = pd.Timestamp(latest).strftime("%Y-%m")
+        explanations.append(
+            explain_to_parquet(
+                model,
+                train_spec,
+                frame[frame[PERIOD] == latest],
+                ExplainSettings(**explain),
+                seed,
+                Path(out_path).parent,
+                f"v{version}-{month}",
+                f"period:{month}",
+            )
+        )
+    return {
+        "rows": len(out),
+        "mean_probability": float(proba.mean()) if len(out) else None,
+        "explanations": explanations,
+    }
 
 
 def build_demo_task(out_dir: str, seed: int, customers: int, months: int) -> dict[str, Any]:

@@ -7,11 +7,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse import Warehouse
 
 SMALL_DEMO = {"customers": 2000, "months": 10, "initial_months": 5, "tick_seconds": 2.0}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_compute_thread():
+    """Fits in the test process use one thread, as compute children do: on a busy 2-core
+    machine unpinned OpenMP fits were seen to run ten times slower."""
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="session")

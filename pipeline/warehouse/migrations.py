@@ -229,4 +229,71 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        4,
+        "explanations (importance, summary points) and fairness by group",
+        [
+            """CREATE TABLE explain_meta (
+                model_version INTEGER NOT NULL,
+                scope         VARCHAR NOT NULL,
+                base_value    DOUBLE NOT NULL,
+                base_proba    DOUBLE NOT NULL,
+                rows          BIGINT NOT NULL,
+                seconds       DOUBLE,
+                computed_at   TIMESTAMP NOT NULL,
+                PRIMARY KEY (model_version, scope)
+            )""",
+            """CREATE TABLE explain_importance (
+                model_version   INTEGER NOT NULL,
+                scope           VARCHAR NOT NULL,
+                feature         VARCHAR NOT NULL,
+                mean_abs        DOUBLE NOT NULL,
+                mean_abs_points DOUBLE NOT NULL,
+                share           DOUBLE NOT NULL,
+                rank            INTEGER NOT NULL,
+                direction       VARCHAR,
+                PRIMARY KEY (model_version, scope, feature)
+            )""",
+            """CREATE TABLE explain_points (
+                model_version          INTEGER NOT NULL,
+                scope                  VARCHAR NOT NULL,
+                feature                VARCHAR NOT NULL,
+                row                    INTEGER NOT NULL,
+                value_num              DOUBLE,
+                value_text             VARCHAR,
+                shap                   DOUBLE NOT NULL,
+                points                 DOUBLE NOT NULL,
+                colour                 DOUBLE,
+                interaction_feature    VARCHAR,
+                interaction_value_text VARCHAR,
+                interaction_colour     DOUBLE
+            )""",
+            """CREATE TABLE fairness_groups (
+                model_version  INTEGER NOT NULL,
+                column_name    VARCHAR NOT NULL,
+                value          VARCHAR NOT NULL,
+                rows           BIGINT NOT NULL,
+                positives      BIGINT NOT NULL,
+                selection_rate DOUBLE,
+                tpr            DOUBLE,
+                fpr            DOUBLE,
+                precision      DOUBLE,
+                mean_predicted DOUBLE,
+                observed_rate  DOUBLE,
+                small          BOOLEAN NOT NULL,
+                PRIMARY KEY (model_version, column_name, value)
+            )""",
+            """CREATE TABLE fairness_summary (
+                model_version INTEGER NOT NULL,
+                column_name   VARCHAR NOT NULL,
+                dpd           DOUBLE,
+                eod           DOUBLE,
+                dpd_limit     DOUBLE NOT NULL,
+                eod_limit     DOUBLE NOT NULL,
+                breach        BOOLEAN NOT NULL,
+                sentence      VARCHAR NOT NULL,
+                PRIMARY KEY (model_version, column_name)
+            )""",
+        ],
+    ),
 ]

@@ -55,6 +55,7 @@ class Publication:
     predictions_version: int | None = None
     replace_periods: list[Any] = field(default_factory=list)  # re-scored by a new champion
     alias_changes: list[AliasChange] = field(default_factory=list)
+    explanations: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     closing: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
@@ -77,6 +78,11 @@ def publish(
         if pub.model is not None:
             _publish_model(cur, pub.run_id, pub.model)
             faults.point("publish.model_written")
+        explanations = list(pub.explanations)
+        if pub.model is not None:
+            explanations += [(pub.model.version, e) for e in pub.model.info.get("explanations", [])]
+        for version, meta in explanations:
+            publish_explanation(cur, version, meta)
         aliases.apply(cur, pub.alias_changes, pub.run_id)
         if pub.alias_changes:
             faults.point("publish.aliases_written")
@@ -211,6 +217,7 @@ def _publish_model(cur: duckdb.DuckDBPyConnection, run_id: int, m: ModelRecord) 
             json.dumps(m.gate),
         ],
     )
+    _publish_fairness(cur, m.version, i.get("fairness") or {})
     evaluations = [(m.version, i["evaluation"])]
     if i.get("champion_evaluation") is not None and m.champion_version is not None:
         evaluations.append((m.champion_version, i["champion_evaluation"]))
@@ -246,6 +253,46 @@ def _publish_model(cur: duckdb.DuckDBPyConnection, run_id: int, m: ModelRecord) 
                     seg["flag_rate"],
                 ],
             )
+
+
+def publish_explanation(cur: duckdb.DuckDBPyConnection, version: int, meta: dict) -> None:
+    """Store one global explanation (replacing an earlier one of the same version and scope)."""
+    key = [version, meta["scope"]]
+    for table in ("explain_meta", "explain_importance", "explain_points"):
+        cur.execute(f"DELETE FROM {table} WHERE model_version = ? AND scope = ?", key)
+    cur.execute(
+        "INSERT INTO explain_meta VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [*key, meta["base_value"], meta["base_proba"], meta["rows"], meta["seconds"], utcnow()],
+    )
+    cur.execute(
+        "INSERT INTO explain_importance SELECT ?, ?, feature, mean_abs, mean_abs_points, share, "
+        f"rank, direction FROM read_parquet({_path_literal(Path(meta['importance']))})",
+        key,
+    )
+    cur.execute(
+        "INSERT INTO explain_points SELECT ?, ?, feature, row, value_num, value_text, shap, "
+        "points, colour, interaction_feature, interaction_value_text, interaction_colour "
+        f"FROM read_parquet({_path_literal(Path(meta['points']))})",
+        key,
+    )
+
+
+def _publish_fairness(cur: duckdb.DuckDBPyConnection, version: int, fairness: dict) -> None:
+    for g in fairness.get("groups", []):
+        cur.execute(
+            "INSERT OR REPLACE INTO fairness_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [version, g["column"], "(missing)" if g["value"] is None else str(g["value"])]
+            + [g["rows"], g["positives"]]
+            + [g[k] for k in ("selection_rate", "tpr", "fpr", "precision")]
+            + [g["mean_predicted"], g["observed_rate"], bool(g["small"])],
+        )
+    for f in fairness.get("summary", []):
+        cur.execute(
+            "INSERT OR REPLACE INTO fairness_summary VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [version, f["column"], f["demographic_parity_difference"]]
+            + [f["equalised_odds_difference"], f["dpd_limit"], f["eod_limit"]]
+            + [bool(f["breach"]), f["sentence"]],
+        )
 
 
 def rebuild_serving_facts(

@@ -22,45 +22,6 @@ from tests.conftest import SMALL_DEMO
 from tests.integration._owner import run_ok
 
 
-@pytest.fixture(scope="module")
-def two_versions_data(tmp_path_factory, small_demo_files: Path) -> Path:
-    """A data dir after two runs (months 1-5, then month 6): v1 and v2 exist. Built once."""
-    data = tmp_path_factory.mktemp("two-versions") / "data"
-    shutil.copytree(small_demo_files, data / "demo")
-    settings = load_settings(data_dir=data, demo=SMALL_DEMO)
-    wh = Warehouse(settings.warehouse_path)
-    runner = Runner(settings, wh)
-    clock = DemoClock(settings, wh)
-    for _ in range(2):
-        clock.advance()
-        run_ok(runner)
-    assert models.next_version(wh) == 3
-    runner.shutdown()
-    wh.close()
-    return data
-
-
-@pytest.fixture
-def two_versions(tmp_path: Path, two_versions_data: Path, monkeypatch: pytest.MonkeyPatch):
-    """Owner objects on a private copy of the two-version data dir."""
-    for key in list(os.environ):
-        if key.startswith("PLUMBLINE_"):
-            monkeypatch.delenv(key)
-    data = tmp_path / "data"
-    shutil.copytree(two_versions_data, data)
-    # artefact paths are absolute in the registry: point them at this copy
-    settings = load_settings(data_dir=data, demo=SMALL_DEMO)
-    wh = Warehouse(settings.warehouse_path)
-    wh.execute(
-        "UPDATE models SET artefact_path = replace(artefact_path, ?, ?)",
-        [str(two_versions_data), str(data)],
-    )
-    runner = Runner(settings, wh)
-    yield settings, wh, runner, DemoClock(settings, wh)
-    runner.shutdown()
-    wh.close()
-
-
 def _served_versions(wh: Warehouse) -> set[int]:
     latest = wh.scalar("SELECT max(period) FROM predictions")
     served = wh.rows("SELECT DISTINCT model_version FROM predictions WHERE period = ?", [latest])

@@ -93,3 +93,19 @@ def test_a_window_with_one_class_cannot_promote() -> None:
     assert decision.summary == (
         "v7 stays challenger: ROC AUC is undefined on 2025-06 (one class only); v6 kept."
     )
+
+
+def test_a_blocking_fairness_breach_keeps_the_challenger_with_the_reason() -> None:
+    sentence = "fairness limit exceeded for region (...); blocked by fairness.block_promotion"
+    decision = decide(
+        Evaluation(7, _metrics(0.9)), Evaluation(6, _metrics(0.7)), RULES, "m", (False, sentence)
+    )
+    assert not decision.promote and sentence in decision.summary
+
+
+def test_a_fairness_warning_is_said_but_does_not_block() -> None:
+    sentence = "fairness limit exceeded for region (...); a warning only"
+    decision = decide(
+        Evaluation(7, _metrics(0.9)), Evaluation(6, _metrics(0.7)), RULES, "m", (True, sentence)
+    )
+    assert decision.promote and sentence in decision.summary
