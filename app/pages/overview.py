@@ -21,6 +21,7 @@ from app.components.empty import empty_state
 from app.components.freshness import freshness_line
 from app.figures.formatting import format_month
 from app.figures.overview import breakdown_figure, trend_figure
+from app.pages._overview_drivers import drivers_card
 from app.pages._overview_state import (
     DataState,
     Filters,
@@ -66,6 +67,7 @@ class Ids(StrEnum):
     KPIS = "overview-kpis"
     TREND = "overview-trend"
     BREAKDOWN = "overview-breakdown"
+    DRIVERS = "overview-drivers"
 
 
 def _threshold(svc: Services) -> float:
@@ -166,6 +168,7 @@ def layout(**kwargs: Any) -> html.Div:
                     dcc.Loading(
                         html.Div(id=Ids.KPIS, className="mb-4"), delay_show=300, type="dot"
                     ),
+                    html.Div(drivers_card(svc) if state.ready else None, id=Ids.DRIVERS),
                     dbc.Card(
                         dbc.CardBody(
                             dcc.Loading(html.Div(id=Ids.TREND), delay_show=300, type="dot")
@@ -436,3 +439,11 @@ def poll_data(
         "by_value": _follow(by, old.by, new.by, state.segments),
         "data": state.as_store(),
     }
+
+
+@callback(Output(Ids.DRIVERS, "children"), Input(Ids.DATA, "data"), prevent_initial_call=True)
+def update_drivers(data: dict | None) -> Any:
+    """The champion's drivers, refreshed when a run publishes new data."""
+    if not data or not data.get("months"):
+        return None
+    return drivers_card(services())
