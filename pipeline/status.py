@@ -8,6 +8,11 @@ from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, models, runs
 
 
+def _text(value: Any) -> str | None:
+    """A text column's value, or None when missing (pandas gives NaN for missing strings)."""
+    return value if isinstance(value, str) else None
+
+
 def collect_status(settings: Settings, wh: Warehouse) -> dict[str, Any]:
     """Warehouse path and size, the champion and its metrics, and the latest runs."""
     champion = models.champion(wh)
@@ -19,8 +24,8 @@ def collect_status(settings: Settings, wh: Warehouse) -> dict[str, Any]:
             "status": r.status,
             "started_at": r.started_at.isoformat(timespec="seconds") if r.started_at else None,
             "duration_s": None if r.duration_s != r.duration_s else round(float(r.duration_s), 2),
-            "current_step": r.current_step,
-            "error": r.error,
+            "current_step": _text(r.current_step),
+            "error": _text(r.error),
         }
         for r in recent.itertuples()
     ]
