@@ -144,12 +144,19 @@ def decide(
     gain = auc - old_auc
     c = f"v{champion.version}"
     beats = gain >= rules.min_auc_gain
+    if beats:
+        verdict = f"{v} beat {c} on {window}"
+    elif gain > 0:
+        verdict = f"{v} did not beat {c} by the margin on {window}"
+    else:
+        verdict = f"{v} did not beat {c} on {window}"
+    sign = ">=" if beats else "<"
     checks.append(
         (
             "margin",
             beats,
-            f"{v} {'beat' if gain > 0 else 'did not beat'} {c} on {window} "
-            f"(ROC AUC {auc:.3f} vs {old_auc:.3f}, {gain:+.3f}; margin {rules.min_auc_gain:.3f})",
+            f"{verdict} (ROC AUC {auc:.3f} vs {old_auc:.3f}, gain {gain:+.4f} {sign} margin "
+            f"{rules.min_auc_gain:.4f})",
         )
     )
     seg_ok, seg_sentence = _segment_checks(new, champion, rules)

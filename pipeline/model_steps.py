@@ -211,16 +211,17 @@ class ModelSteps:
         return gate.decide(new, old, self.settings.promotion, window, fairness=fair)
 
     def _warn_fairness(self, state: RunState, version: int, summary: list[dict]) -> None:
-        breaches = [f["sentence"] for f in summary if f.get("breach")]
-        if breaches:
-            alerts.raise_alert(
-                self.wh,
-                "warning",
-                "fairness",
-                f"v{version}",
-                f"Model v{version} exceeds a fairness limit: " + " ".join(breaches),
-                state.run_id,
-            )
+        """One open warning per column whose fairness limit a new version exceeds."""
+        for f in summary:
+            if f.get("breach"):
+                alerts.raise_alert(
+                    self.wh,
+                    "warning",
+                    "fairness",
+                    f["column"],
+                    f"Model v{version} exceeds a fairness limit: {f['sentence']}",
+                    state.run_id,
+                )
 
     def _lineage(self, state: RunState, info: dict[str, Any], window: list[date]) -> dict:
         accepted = {b.batch_id for b in state.pub.batches if b.status == "accepted"}

@@ -36,7 +36,9 @@ def test_a_better_challenger_is_promoted_with_the_reason_in_words() -> None:
     old = Evaluation(6, _metrics(0.74), _segments(0.72))
     decision = decide(new, old, RULES, "2025-06")
     assert decision.promote
-    assert "v7 beat v6 on 2025-06 (ROC AUC 0.810 vs 0.740, +0.070" in decision.summary
+    assert (
+        "v7 beat v6 on 2025-06 (ROC AUC 0.810 vs 0.740, gain +0.0700 >= margin" in decision.summary
+    )
     assert decision.summary.endswith("promoted; v6 archived.")
 
 
@@ -49,7 +51,8 @@ def test_a_worse_challenger_is_not_promoted() -> None:
 def test_a_gain_below_the_margin_is_not_enough() -> None:
     decision = decide(Evaluation(7, _metrics(0.743)), Evaluation(6, _metrics(0.74)), RULES, "m")
     assert not decision.promote
-    assert "margin 0.005" in decision.summary
+    assert "v7 did not beat v6 by the margin on m" in decision.summary
+    assert "gain +0.0030 < margin 0.0050" in decision.summary
 
 
 def test_a_segment_regression_beyond_tolerance_blocks_promotion() -> None:
