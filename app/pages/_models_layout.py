@@ -70,6 +70,9 @@ class Ids(StrEnum):
     CARD_MODAL = "models-card-modal"
     CARD_TITLE = "models-card-title"
     CARD_BODY = "models-card-body"
+    FAIRNESS = "models-fairness"
+    FAIRNESS_CHARTS = "models-fairness-charts"
+    FAIRNESS_CHARTS_BUTTON = "models-fairness-charts-button"
 
 
 def card(title: str, subtitle: str | None, body: Any, class_name: str = "mb-4 h-100") -> dbc.Card:

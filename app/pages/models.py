@@ -18,6 +18,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from app.figures import models as figures
 from app.figures.formatting import is_missing
 from app.pages import _models_compare as compare
+from app.pages import _models_fairness as fairness
 from app.pages import _models_lineage as lineage
 from app.pages import _models_promotion  # noqa: F401  (registers promote/rollback callbacks)
 from app.pages._models_layout import (
@@ -109,6 +110,7 @@ def layout(a: object = None, b: object = None, **kwargs: Any) -> html.Div:
                 [
                     *registry_section(options, b_),
                     *compare_section(options, a_, b_),
+                    fairness.fairness_card(),
                     threshold_section(_on_grid(threshold)),
                     card(
                         "Lineage of A and B",
