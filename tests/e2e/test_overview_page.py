@@ -6,17 +6,21 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from pipeline.warehouse import reads_overview
+
 
 def _tile_value(page: Page, label: str):
     return page.locator(".kpi-tile", has_text=label).locator(".kpi-value")
 
 
 def _latest(live_app, where: str = "", params: list | None = None):
+    # "At risk" uses the champion's business threshold (maximum expected profit).
+    threshold = reads_overview.champion_threshold(live_app.wh)
     return live_app.wh.read(
         "SELECT count(*) AS n, avg(probability) AS rate, "
         "count(*) FILTER (WHERE probability > ?) AS at_risk FROM serving_facts "
         f"WHERE period = (SELECT max(period) FROM serving_facts) {where}",
-        [live_app.settings.dataset.decision_threshold, *(params or [])],
+        [threshold, *(params or [])],
     ).iloc[0]
 
 
