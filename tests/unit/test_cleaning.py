@@ -465,7 +465,8 @@ def test_absurd_values_in_the_first_batch_do_not_widen_the_plausible_range(
     rows = "".join(f"c{i},2024-01-01,North,{20 + i % 100}\n" for i in range(300))
     path = _csv(
         tmp_path,
-        "customer_id,snapshot_month,region,monthly_charges\n" + rows
+        "customer_id,snapshot_month,region,monthly_charges\n"
+        + rows
         + "x1,2024-01-01,North,99999\nx2,2024-01-01,North,99999\n",
     )
     columns = cleaning.stage_file(cur, str(path), ".csv")
@@ -474,3 +475,110 @@ def test_absurd_values_in_the_first_batch_do_not_widen_the_plausible_range(
     assert low == 0.0 and 200 < high < 99999
     report = cleaning.clean_data_batch(cur, 1, columns, contract)
     assert report.outliers_nulled == 2
+
+
+# -- fast paths give the same answers --------------------------------------------------------
+TRICKY_TEXT = [
+    "North",
+    "C0014268",
+    "2024-01-01",
+    "91.79",
+    "1,234.5",
+    "-5",
+    " Basic",
+    "Basic ",
+    "\tBasic",
+    "Basic\t",
+    "",
+    " ",
+    "N/A",
+    "n/a",
+    "NA",
+    "na",
+    "nan",
+    "NaN",
+    "None",
+    "NULL",
+    "MISSING",
+    "missing ",
+    "M\u0130SSING",  # dotted capital I lower-cases to 'i'
+    "?",
+    "-",
+    "--",
+    "\u212a",  # Kelvin sign
+    "\u00a0N/A\u00a0",
+    "\u3000East",
+    "East\u2003",
+    "Ba\u0301sic",  # decomposed accent: NFC composes it
+    "Zo\u00eb",
+    "\ufeffWest",
+    None,
+]
+
+
+def test_plain_values_skip_cleaning_without_changing_any_result(cur) -> None:
+    values = cur.execute(
+        f"SELECT list({cleaning.clean_text_sql('v')} ORDER BY i), "
+        f"list({cleaning.cleaned_text_sql('v')} ORDER BY i) "
+        "FROM (SELECT unnest($v) AS v, unnest(range(len($v))) AS i)",
+        {"v": TRICKY_TEXT, "tokens": cleaning.NULL_TOKENS},
+    ).fetchone()
+    assert values[0] == values[1]
+    assert values[0][:4] == ["North", "C0014268", "2024-01-01", "91.79"]
+
+
+def test_no_null_token_reads_as_a_number_but_nan() -> None:
+    # Numbers that read as plain text are taken as they are: that is exact only because no
+    # null token but 'nan' (which starts like a token and so is never plain) is a number.
+    con = duckdb.connect()
+    numbers = [
+        t
+        for t in cleaning.NULL_TOKENS
+        if con.execute("SELECT TRY_CAST(? AS DOUBLE)", [t]).fetchone()[0] is not None
+    ]
+    assert numbers == ["nan"]
+
+
+def test_numbers_with_spaces_or_tokens_count_as_normalised_text(
+    cur, tmp_path: Path, contract
+) -> None:
+    report = _clean(
+        cur,
+        tmp_path,
+        "c1,2024-01-01,a@x,North,10,0\n"
+        "c2,2024-01-01,b@x,North, 10,0\n"
+        "c3,2024-01-01,c@x,North,NaN,0\n"
+        'c4,2024-01-01,d@x,North,"1,000",0\n'
+        "c5,2024-01-01,e@x,North,-5,0\n",
+        contract,
+    )
+    rows = _clean_rows(cur)
+    assert {k: v[1] for k, v in rows.items()} == {
+        "c1": 10.0,
+        "c2": 10.0,
+        "c3": None,
+        # 1,000 and -5 are outside the contract's range 0 to 100.
+        "c4": None,
+        "c5": None,
+    }
+    # c2 lost its space and c3's token became missing; c1, c4 and c5 are unchanged text.
+    assert report.text_normalised == 2
+    assert report.outliers_nulled == 2
+
+
+def test_pii_suspects_are_measured_on_each_batchs_first_rows(cur, tmp_path: Path) -> None:
+    from pipeline.warehouse import pii_scan
+
+    head = "customer_id,snapshot_month,contact,note\n"
+    first = "".join(f"c{i},2024-01-01,user{i}@example.com,Anna Berg\n" for i in range(5))
+    later = "".join(f"d{i},2024-01-01,n/a,\n" for i in range(pii_scan.SAMPLE_ROWS))
+    batches = [
+        (1, str(_csv(tmp_path, head + first + later, "one.csv")), ".csv"),
+        (2, str(_csv(tmp_path, head + later + first, "two.csv")), ".csv"),
+    ]
+    staged, rejected = cleaning.stage_batches(cur, batches)
+    assert not rejected and len(staged) == 1 and len(staged[0].batches) == 2
+    found = pii_scan.scan_staged(cur, staged[0], {"customer_id", "snapshot_month"})
+    # Batch 1's sample holds the e-mails and names (null tokens do not count); batch 2's
+    # first rows hold only tokens.
+    assert found == {1: [("contact", "email", 1.0), ("note", "name", 1.0)], 2: []}
