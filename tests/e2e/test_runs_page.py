@@ -10,7 +10,8 @@ from pipeline.democlock import DemoClock
 
 
 def test_run_history_and_step_timings_are_shown(page: Page, live_app, console_errors) -> None:
-    page.goto(live_app.url + "/runs")
+    # Run #1 is the first pipeline run; later tests in the session may add promotion runs.
+    page.goto(live_app.url + "/runs?run=1")
     history = page.locator("#runs-history")
     expect(history).to_contain_text("#1")
     expect(history).to_contain_text("succeeded")

@@ -72,16 +72,17 @@ def test_a_failed_run_publishes_nothing_and_the_next_run_succeeds(owner, monkeyp
     }
     clock.advance()
 
-    import pipeline.flow as flow
+    import pipeline.model_steps as steps
+    from pipeline.compute import ComputeFailed
 
-    real = flow.run_in_child
+    real = steps.run_in_child
 
     def fail_scoring(target, kwargs, threads=1):
         if target.endswith("score_task"):
-            raise flow.ComputeFailed("simulated crash while scoring")
+            raise ComputeFailed("simulated crash while scoring")
         return real(target, kwargs, threads)
 
-    monkeypatch.setattr(flow, "run_in_child", fail_scoring)
+    monkeypatch.setattr(steps, "run_in_child", fail_scoring)
     request, reason = runner.run_now("test")
     assert "simulated crash while scoring" in reason
     failed = wh.read("SELECT status, error FROM runs WHERE run_id = ?", [request.run_id])
@@ -90,7 +91,7 @@ def test_a_failed_run_publishes_nothing_and_the_next_run_succeeds(owner, monkeyp
     assert after == before
     assert wh.scalar("SELECT count(*) FROM raw_batches WHERE status = 'pending'") == 2
 
-    monkeypatch.setattr(flow, "run_in_child", real)
+    monkeypatch.setattr(steps, "run_in_child", real)
     _run(runner)
     assert wh.scalar("SELECT count(*) FROM raw_batches WHERE status = 'pending'") == 0
     assert wh.scalar("SELECT count(DISTINCT period) FROM predictions") == 3
