@@ -97,10 +97,17 @@ def main() -> None:
         cases = overview_cases(random.Random(11))
         for fn in cases.values():
             fn()
-        train_path, spec = training_file(Path(tmp) / "train.parquet", args.customers,
-                                         args.train_months)
-        kwargs = {"train_path": str(train_path), "spec": spec, "holdout_periods": 1,
-                  "artefact_dir": str(Path(tmp) / "models"), "version": 1, "champion": None}
+        train_path, spec = training_file(
+            Path(tmp) / "train.parquet", args.customers, args.train_months
+        )
+        kwargs = {
+            "train_path": str(train_path),
+            "spec": spec,
+            "holdout_periods": 1,
+            "artefact_dir": str(Path(tmp) / "models"),
+            "version": 1,
+            "champion": None,
+        }
 
         def in_child() -> None:
             run_in_child("pipeline.tasks.train_task", kwargs, threads=settings.compute_threads)
@@ -119,8 +126,9 @@ def main() -> None:
                 busy = threading.Event()
                 busy.set()
 
-                def run(work: Callable[[], None] = work, busy: threading.Event = busy,
-                        name: str = name) -> None:
+                def run(
+                    work: Callable[[], None] = work, busy: threading.Event = busy, name: str = name
+                ) -> None:
                     started = time.perf_counter()
                     work()
                     fit_seconds[name].append(time.perf_counter() - started)
@@ -133,14 +141,21 @@ def main() -> None:
         wh.close()
 
     idle = p95(results["idle"])
-    _write(f"Overview callbacks, all six cycled; {args.repeats} trainings per condition on "
-           f"{args.customers:,} customers x {args.train_months} months")
+    _write(
+        f"Overview callbacks, all six cycled; {args.repeats} trainings per condition on "
+        f"{args.customers:,} customers x {args.train_months} months"
+    )
     _write(f"{'condition':34} {'calls':>6} {'median ms':>10} {'p95 ms':>8} {'p95/idle':>9}")
-    for name, label in (("idle", "idle"), ("child", "training in a child process"),
-                        ("thread", "training in a sibling thread")):
+    for name, label in (
+        ("idle", "idle"),
+        ("child", "training in a child process"),
+        ("thread", "training in a sibling thread"),
+    ):
         values = results[name]
-        _write(f"{label:34} {len(values):6d} {statistics.median(values):10.1f} "
-               f"{p95(values):8.1f} {p95(values) / idle:9.2f}")
+        _write(
+            f"{label:34} {len(values):6d} {statistics.median(values):10.1f} "
+            f"{p95(values):8.1f} {p95(values) / idle:9.2f}"
+        )
     for name, values in fit_seconds.items():
         _write(f"training wall time ({name}): median {statistics.median(values):.1f} s")
 

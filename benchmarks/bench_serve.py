@@ -50,9 +50,11 @@ def _status(port: int) -> dict | None:
 
 def baseline_rss() -> float:
     """RSS in MB of an interpreter that imported the same libraries and nothing else."""
-    code = ("import dash, dash_bootstrap_components, pandas, sklearn.ensemble, duckdb, "
-            "apscheduler, waitress, psutil, os; "
-            "print(psutil.Process(os.getpid()).memory_info().rss)")
+    code = (
+        "import dash, dash_bootstrap_components, pandas, sklearn.ensemble, duckdb, "
+        "apscheduler, waitress, psutil, os; "
+        "print(psutil.Process(os.getpid()).memory_info().rss)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip()) / MB
 
@@ -69,9 +71,19 @@ def main() -> None:
         (data / "plumbline.toml").write_text(f"[demo]\ntick_seconds = {args.tick}\n")
         started = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "serve", "--data-dir", str(data), "--port",
-             str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "serve",
+                "--data-dir",
+                str(data),
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         serve = psutil.Process(proc.pid)
         samples: list[tuple[float, float, float]] = []  # (t, serve MB, serve+children MB)
@@ -101,15 +113,19 @@ def main() -> None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
     base = baseline_rss()
-    after_first = [s[1] for s in samples[idle_from:idle_from + 8]]
-    _write(f"first HTTP answer after {first_answer:.1f} s; first champion served after "
-           f"{first_champion:.1f} s (goal: KPIs within 90 s)")
+    after_first = [s[1] for s in samples[idle_from : idle_from + 8]]
+    _write(
+        f"first HTTP answer after {first_answer:.1f} s; first champion served after "
+        f"{first_champion:.1f} s (goal: KPIs within 90 s)"
+    )
     _write(f"RSS serve after start      {rss_after_start:7.0f} MB")
     _write(f"RSS serve after first run  {min(after_first):7.0f} MB")
     _write(f"RSS serve peak ({args.runs} runs)    {max(s[1] for s in samples):7.0f} MB")
     _write(f"RSS serve+children peak    {max(s[2] for s in samples):7.0f} MB")
-    _write(f"baseline: bare interpreter with the same imports {base:.0f} MB; "
-           f"serve peak / baseline = {max(s[1] for s in samples) / base:.2f}")
+    _write(
+        f"baseline: bare interpreter with the same imports {base:.0f} MB; "
+        f"serve peak / baseline = {max(s[1] for s in samples) / base:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,20 @@ def test_first_start_explains_the_wait_then_shows_kpis(
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUMBLINE_")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     server = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "serve", "--data-dir", str(data), "--port",
-         str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
     )
     try:
         url = f"http://127.0.0.1:{port}/"

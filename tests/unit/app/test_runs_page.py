@@ -117,8 +117,11 @@ def test_step_notes_say_what_each_step_did_in_words() -> None:
     assert step_note('{"version": 4, "decision": "challenger: v4 ROC AUC 0.70 < champion"}') == (
         "v4: challenger: v4 ROC AUC 0.70 < champion"
     )
-    assert step_note(
-        '{"accepted": 41900, "quarantined": 120, "duplicates_removed": 118, "labels": 42000}'
-    ) == "41,900 accepted, 120 quarantined, 118 duplicates, 42,000 labels"
+    assert (
+        step_note(
+            '{"accepted": 41900, "quarantined": 120, "duplicates_removed": 118, "labels": 42000}'
+        )
+        == "41,900 accepted, 120 quarantined, 118 duplicates, 42,000 labels"
+    )
     assert step_note(None) == ""
     assert step_note("not json") == ""
