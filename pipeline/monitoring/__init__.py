@@ -1,0 +1,1 @@
+"""Monitoring: drift and performance of the scored population against a reference window."""
