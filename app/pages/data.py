@@ -18,6 +18,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.empty import empty_state
 from app.components.freshness import freshness_line
+from app.components.polling import (
+    POLL_READY_MS,
+    POLL_WAITING_MS,
+    shown,
+    visibility_outputs,
+    waiting,
+)
 from app.figures import data as figures
 from app.figures.formatting import is_missing
 from app.pages import _data_quarantine as quarantine
@@ -41,8 +48,6 @@ from pipeline.warehouse import reads_data as reads
 
 dash.register_page(__name__, path="/data", name="Data", title="Plumbline · Data", order=5)
 
-POLL_WAITING_MS = 4_000
-POLL_READY_MS = 60_000
 GRAPH_CONFIG = {
     "displaylogo": False,
     "responsive": True,
@@ -358,10 +363,7 @@ def write_url(feature: str | None, batch: str | None, rule: str | None, data: di
 
 
 _POLL_OUTPUTS = {
-    "empty": Output(Ids.EMPTY, "children"),
-    "empty_hidden": Output(Ids.EMPTY, "hidden"),
-    "body_hidden": Output(Ids.BODY, "hidden"),
-    "interval": Output(Ids.POLL, "interval"),
+    **visibility_outputs(Ids.EMPTY, Ids.BODY, Ids.POLL),
     "freshness": Output(Ids.FRESHNESS, "children"),
     "feature_options": Output(Ids.FEATURE, "options"),
     "feature": Output(Ids.FEATURE, "value"),
@@ -386,21 +388,12 @@ def poll_data(tick: int | None, known: dict | None, feature: str | None) -> dict
     state = load_data_state(svc)
     unchanged = dict.fromkeys(_POLL_OUTPUTS, no_update)
     if not state.ready:
-        return unchanged | {
-            "empty": waiting_card(svc),
-            "empty_hidden": False,
-            "body_hidden": True,
-            "interval": POLL_WAITING_MS,
-            "freshness": state.freshness,
-        }
+        return unchanged | waiting(waiting_card(svc)) | {"freshness": state.freshness}
     if (known or {}).get("signature") == state.signature:
         return unchanged
     choice = parse_choices({"feature": feature}, state, svc.settings.dataset.value)
     return {
-        "empty": None,
-        "empty_hidden": True,
-        "body_hidden": False,
-        "interval": POLL_READY_MS,
+        **shown(),
         "freshness": state.freshness,
         "feature_options": feature_options(state.features, _contract()),
         "feature": choice.feature if choice.feature != feature else no_update,

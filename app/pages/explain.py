@@ -17,6 +17,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.empty import empty_state
+from app.components.polling import (
+    POLL_READY_MS,
+    POLL_WAITING_MS,
+    shown,
+    visibility_outputs,
+    waiting,
+)
 from app.figures import explain as figures
 from app.pages import _explain_customer  # noqa: F401  (registers the one-customer callbacks)
 from app.pages import _models_fairness as fairness
@@ -48,9 +55,6 @@ from app.services import services
 from pipeline.warehouse import reads_explain
 
 dash.register_page(__name__, path="/explain", name="Explain", title="Plumbline · Explain", order=8)
-
-POLL_WAITING_MS = 4_000  # no model yet: notice the first one quickly
-POLL_READY_MS = 60_000  # new versions and explanations arrive at most once per run
 
 
 def _features(version: int | None, scope: str | None) -> list[str]:
@@ -331,10 +335,7 @@ def write_url(
 
 
 _POLL_OUTPUTS = {
-    "empty": Output(Ids.EMPTY, "children"),
-    "empty_hidden": Output(Ids.EMPTY, "hidden"),
-    "body_hidden": Output(Ids.BODY, "hidden"),
-    "interval": Output(Ids.POLL, "interval"),
+    **visibility_outputs(Ids.EMPTY, Ids.BODY, Ids.POLL),
     "options": Output(Ids.VERSION, "options"),
     "version": Output(Ids.VERSION, "value"),
     "data": Output(Ids.STORE, "data"),
@@ -356,12 +357,7 @@ def poll_data(tick: int | None, known: dict | None, version: object) -> dict[str
     state = load_state(svc)
     unchanged = dict.fromkeys(_POLL_OUTPUTS, no_update)
     if not state.ready:
-        return unchanged | {
-            "empty": waiting_card(svc),
-            "empty_hidden": False,
-            "body_hidden": True,
-            "interval": POLL_WAITING_MS,
-        }
+        return unchanged | waiting(waiting_card(svc))
     known = known or {}
     current = choose_version(version, {"versions": state.numbers, "default": state.default})
     scopes = _scopes(current)
@@ -372,10 +368,7 @@ def poll_data(tick: int | None, known: dict | None, version: object) -> dict[str
     chosen = state.default if follow else current
     store = state.as_store(_scopes(chosen)) | {"url": _url_defaults(state.default)}
     return {
-        "empty": None,
-        "empty_hidden": True,
-        "body_hidden": False,
-        "interval": POLL_READY_MS,
+        **shown(),
         "options": version_options(state.versions),
         "version": chosen if str(chosen) != str(version) else no_update,
         "data": store,

@@ -15,6 +15,13 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.components.polling import (
+    POLL_READY_MS,
+    POLL_WAITING_MS,
+    shown,
+    visibility_outputs,
+    waiting,
+)
 from app.figures import models as figures
 from app.figures.formatting import is_missing
 from app.pages import _models_compare as compare
@@ -50,8 +57,6 @@ dash.register_page(
     __name__, path="/models", name="Model review", title="Plumbline · Model review", order=7
 )
 
-POLL_WAITING_MS = 4_000  # no model yet: notice the first one quickly
-POLL_READY_MS = 60_000  # a new version arrives at most once per run
 RUN_POLL_MS = 1_500  # following a promotion run the user started
 GRID_STEP = 0.005  # the stored threshold grid; the slider moves on it
 # The curves' long y-axis titles need about 320 px of plot height besides the legend below;
@@ -387,10 +392,7 @@ def download_card(
 # -- polling ---------------------------------------------------------------------------------
 
 _POLL_OUTPUTS = {
-    "empty": Output(Ids.EMPTY, "children"),
-    "empty_hidden": Output(Ids.EMPTY, "hidden"),
-    "body_hidden": Output(Ids.BODY, "hidden"),
-    "interval": Output(Ids.POLL, "interval"),
+    **visibility_outputs(Ids.EMPTY, Ids.BODY, Ids.POLL),
     "summary": Output(Ids.SUMMARY, "children"),
     "a_options": Output(Ids.A, "options"),
     "a": Output(Ids.A, "value"),
@@ -426,13 +428,7 @@ def poll_data(
     state = load_state(svc)
     unchanged = dict.fromkeys(_POLL_OUTPUTS, no_update)
     if not state.ready:
-        return unchanged | {
-            "empty": waiting_card(svc),
-            "empty_hidden": False,
-            "body_hidden": True,
-            "interval": POLL_WAITING_MS,
-            "summary": summary_text(state),
-        }
+        return unchanged | waiting(waiting_card(svc)) | {"summary": summary_text(state)}
     known = known or {}
     if known.get("signature") == state.signature:
         return unchanged
@@ -440,10 +436,7 @@ def poll_data(
     old_a, old_b = known.get("a"), known.get("b")
     options = version_options(state.versions)
     return {
-        "empty": None,
-        "empty_hidden": True,
-        "body_hidden": False,
-        "interval": POLL_READY_MS,
+        **shown(),
         "summary": summary_text(state),
         "a_options": options,
         "a": _or_unchanged(follow(a, old_a, new_a, state.numbers)),

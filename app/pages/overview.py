@@ -19,6 +19,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.empty import empty_state
 from app.components.freshness import freshness_line
+from app.components.polling import (
+    POLL_READY_MS,
+    POLL_WAITING_MS,
+    shown,
+    visibility_outputs,
+    waiting,
+)
 from app.figures.formatting import format_month
 from app.figures.overview import breakdown_figure, trend_figure
 from app.pages._overview_drivers import drivers_card
@@ -39,8 +46,6 @@ from pipeline.warehouse import reads_overview as reads
 
 dash.register_page(__name__, path="/", name="Overview", title="Plumbline · Overview", order=0)
 
-POLL_WAITING_MS = 4_000  # no data yet: notice the end of the first run quickly
-POLL_READY_MS = 60_000  # data shown: pick up new months and labels without hammering DuckDB
 ALL = "*"  # the segment select's "all customers" option; never a valid column name
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -377,10 +382,7 @@ def _follow(current: str | None, old: str | None, new: str | None, valid: Sequen
 
 
 _POLL_OUTPUTS = {
-    "empty": Output(Ids.EMPTY, "children"),
-    "empty_hidden": Output(Ids.EMPTY, "hidden"),
-    "body_hidden": Output(Ids.BODY, "hidden"),
-    "interval": Output(Ids.POLL, "interval"),
+    **visibility_outputs(Ids.EMPTY, Ids.BODY, Ids.POLL),
     "freshness": Output(Ids.FRESHNESS, "children"),
     "from_options": Output(Ids.FROM, "options"),
     "from_value": Output(Ids.FROM, "value"),
@@ -412,23 +414,14 @@ def poll_data(
     state = load_data_state(svc)
     unchanged = dict.fromkeys(_POLL_OUTPUTS, no_update)
     if not state.ready:
-        return unchanged | {
-            "empty": waiting_card(svc),
-            "empty_hidden": False,
-            "body_hidden": True,
-            "interval": POLL_WAITING_MS,
-            "freshness": state.freshness,
-        }
+        return unchanged | waiting(waiting_card(svc)) | {"freshness": state.freshness}
     known = known or {}
     if known.get("signature") == state.signature:
         return unchanged
     old = default_filters(known.get("months") or [], known.get("segments") or state.segments)
     new = default_filters(state.months, state.segments)
     return {
-        "empty": None,
-        "empty_hidden": True,
-        "body_hidden": False,
-        "interval": POLL_READY_MS,
+        **shown(),
         "freshness": state.freshness,
         "from_options": _month_options(state.months),
         "from_value": _follow(start, old.start, new.start, state.months),
