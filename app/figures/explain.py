@@ -17,7 +17,16 @@ import plotly.graph_objects as go
 
 from app.figures.data import plain
 from app.figures.formatting import format_pct, is_missing
-from app.figures.theme import DANGER, INFO, MUTED, PRIMARY, SECONDARY, SUCCESS, TEMPLATE
+from app.figures.theme import (
+    DANGER,
+    INFO,
+    MUTED,
+    PRIMARY,
+    SECONDARY,
+    SUCCESS,
+    TEMPLATE,
+    empty_figure,
+)
 from pipeline.explain import language
 
 # Low feature values blue, high red, through purple: no light middle, so every dot stays visible.
@@ -44,29 +53,6 @@ def _layout(fig: go.Figure, title: str, subtitle: str | None, height: int, **ext
         height=height,
         hovermode="closest",
         **extra,
-    )
-    return fig
-
-
-def _empty(message: str, title: str) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        height=320,
-        annotations=[
-            {
-                "text": message,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"size": 15, "color": MUTED},
-            }
-        ],
     )
     return fig
 
@@ -101,7 +87,7 @@ def importance_figure(importance: pd.DataFrame, subtitle: str | None = None) -> 
     feature's share of the model's attention and the direction of its effect.
     """
     if importance.empty:
-        return _empty(NO_EXPLANATION, IMPORTANCE_TITLE)
+        return empty_figure(NO_EXPLANATION, IMPORTANCE_TITLE)
     frame = importance.set_index("feature").loc[feature_order(importance)].reset_index()
     names = [plain(f) for f in frame["feature"]]
     points = [float(p) for p in frame["mean_abs_points"]]
@@ -184,7 +170,7 @@ def summary_figure(
     value is missing. Dots are spread vertically where they crowd (:func:`swarm_offsets`).
     """
     if points.empty or importance.empty:
-        return _empty(NO_EXPLANATION, SUMMARY_TITLE)
+        return empty_figure(NO_EXPLANATION, SUMMARY_TITLE)
     drawn = set(points["feature"])
     features = [f for f in feature_order(importance) if f in drawn]
     features = features[:top]
@@ -277,7 +263,7 @@ def dependence_figure(points: pd.DataFrame, feature: str, subtitle: str | None =
     """
     title = f"Dependence: how {plain(feature)} moves the prediction"
     if points.empty:
-        return _empty(NO_EXPLANATION, title)
+        return empty_figure(NO_EXPLANATION, title)
     partner = points["interaction_feature"].dropna()
     partner_name = plain(partner.mode().iloc[0]) if len(partner) else None
     categorical = is_categorical(points)
