@@ -15,13 +15,10 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from pipeline.explain.global_summary import global_explanation, stratified_sample
-from pipeline.explain.shap_values import Explainer
+from pipeline.explain.global_summary import global_explanation
 from pipeline.modeling.fairness import fairness_summary, group_metrics
 from pipeline.settings import ExplainSettings, FairnessSettings
-from pipeline.train import LABEL, TrainSpec, prepare_features
-
-BACKGROUND_ROWS = 1_000
+from pipeline.train import LABEL, TrainSpec
 
 
 def explain_to_parquet(
@@ -39,13 +36,9 @@ def explain_to_parquet(
     Returns ``{"scope", "importance", "points", "base_value", "base_proba", "rows", "seconds"}``.
     """
     started = time.perf_counter()
-    label = LABEL if LABEL in frame.columns else None
     result = global_explanation(
         pipe, spec, frame, settings.sample_rows, settings.dependence_points, seed
     )
-    background = stratified_sample(frame, label, BACKGROUND_ROWS, seed)
-    explainer = Explainer(pipe, spec, prepare_features(background, spec))
-    base = explainer.explain(prepare_features(background.iloc[:1], spec))
     out_dir.mkdir(parents=True, exist_ok=True)
     importance = out_dir / f"explain-{tag}-importance.parquet"
     points = out_dir / f"explain-{tag}-points.parquet"
@@ -55,9 +48,9 @@ def explain_to_parquet(
         "scope": scope,
         "importance": str(importance),
         "points": str(points),
-        "base_value": float(base.base_value),
-        "base_proba": float(base.base_proba),
-        "rows": int(min(len(frame), settings.sample_rows)),
+        "base_value": result["base_value"],
+        "base_proba": result["base_proba"],
+        "rows": result["rows"],
         "seconds": time.perf_counter() - started,
     }
 

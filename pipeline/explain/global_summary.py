@@ -7,6 +7,8 @@ give the same tables.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from shap.utils import approximate_interactions
@@ -87,11 +89,13 @@ def global_explanation(
     sample_rows: int,
     dependence_points: int,
     seed: int,
-) -> dict[str, pd.DataFrame]:
+) -> dict[str, Any]:
     """Explain a stratified sample of ``frame`` (by ``_label`` when present): all rows when
     fewer than ``sample_rows``.
 
-    Returns ``{"importance": ..., "points": ...}``:
+    Returns ``{"importance": ..., "points": ..., "base_value", "base_proba", "rows"}``: the two
+    frames below, the explainer's base value (log-odds) and base probability, and the number
+    of rows explained.
 
     * ``importance``, one row per feature, strongest first: ``feature``, ``mean_abs`` (mean
       |SHAP|, log-odds), ``mean_abs_points`` (mean |probability points|), ``share`` (of the
@@ -142,6 +146,9 @@ def global_explanation(
     return {
         "importance": importance,
         "points": _points(X, spec, expl.values, points, colours, partners, rows),
+        "base_value": float(expl.base_value),
+        "base_proba": float(expl.base_proba),
+        "rows": len(X),
     }
 
 
