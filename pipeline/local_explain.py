@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.contract import Contract
-from pipeline.explain.language import local_story
+from pipeline.explain.language import format_value, local_story
 from pipeline.explain.shap_values import Explainer, probability_points
 from pipeline.registry import ArtefactRefused, load_model
 from pipeline.train import TrainSpec, prepare_features
@@ -40,19 +40,11 @@ class LocalResult:
     period: date
     features: list[str]
     inputs: dict[str, Any]  # the feature values explained (after what-if edits)
-    shown: list[str]  # the same values as text, in ``features`` order
+    shown: list[str]  # the same values as text (as the sentences write them), in order
     points: list[float]  # contributions in probability points, in ``features`` order
     base_proba: float
     proba: float
     sentences: list[str] = field(default_factory=list)
-
-
-def _display(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "missing"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return str(value)
 
 
 def validate_whatif(contract: Contract, edits: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -170,7 +162,7 @@ class LocalExplanations:
             period=period,
             features=list(expl.features),
             inputs=values,
-            shown=[_display(values[f]) for f in expl.features],
+            shown=[format_value(values[f]) for f in expl.features],
             points=[float(p) for p in pts],
             base_proba=float(expl.base_proba),
             proba=float(expl.proba[0]),
