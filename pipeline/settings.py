@@ -22,6 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pipeline.monitor_settings import MonitoringSettings, RetrainSettings
+
 CONFIG_FILE_NAME = "plumbline.toml"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,62}$")
 
@@ -51,6 +53,10 @@ EXAMPLES: dict[str, str] = {
     "fairness.columns": "['region', 'plan']",
     "fairness.max_demographic_parity_difference": "0.1",
     "fairness.block_promotion": "true",
+    "monitoring.reference": "'training' or 'rolling'",
+    "monitoring.webhook_url": "'https://hooks.example.com/plumbline'",
+    "retrain.on": "['schedule', 'drift', 'performance'] or []",
+    "retrain.cooldown_periods": "2",
     "demo.seed": "42",
     "demo.customers": "42000",
     "demo.months": "24",
@@ -342,6 +348,8 @@ class Settings(BaseSettings):
     promotion: PromotionSettings = PromotionSettings()
     explain: ExplainSettings = ExplainSettings()
     fairness: FairnessSettings = FairnessSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    retrain: RetrainSettings = RetrainSettings()
     schedule_seconds: float = Field(3600.0, ge=5.0, description="pipeline interval outside demo")
     compute_threads: int = Field(1, ge=1, le=64)
     holdout_periods: int = Field(1, ge=1, le=12)
