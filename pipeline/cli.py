@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import signal
@@ -156,7 +157,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         bars = StepBars()
         runner = Runner(settings, wh, hook=bars.hook)
         started = time.perf_counter()
-        request, reason = runner.run_now("cli", None)
+        if args.retrain:
+            request, reason = runner.run_now("manual", f"{getpass.getuser()} (command line)")
+        else:
+            request, reason = runner.run_now("cli", None)
         bars.close()
         runner.shutdown()
         if reason is not None:
@@ -291,7 +295,6 @@ def cmd_promote(args: argparse.Namespace) -> int:
         _err("plumbline: say why in --comment (at least 5 characters); it is kept in the history")
         return EXIT_USAGE
     lock = _acquire(settings, None)
-    import getpass
 
     from pipeline.model_steps import PromotionRequest
     from pipeline.runner import Runner
@@ -398,6 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the pipeline once now")
     common(run)
     run.add_argument("-v", "--verbose", action="store_true", help="log each step's details")
+    run.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train a challenger now whatever the retrain policy says (needs new labels)",
+    )
     run.set_defaults(func=cmd_run)
 
     ingest_cmd = sub.add_parser("ingest", help="ingest files now and report each one")

@@ -21,6 +21,7 @@ from pipeline.compute import ComputeFailed
 from pipeline.contract import infer_contract
 from pipeline.flow_state import RunFailed, RunState, StepResult
 from pipeline.model_steps import ModelSteps, PromotionRequest
+from pipeline.monitor_step import MonitorStep, deliver
 from pipeline.pii import pii_salt
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, cleaning, models, pii_scan, runs
@@ -30,7 +31,7 @@ from pipeline.warehouse.publish import BatchOutcome, Publication, publish
 
 log = logging.getLogger(__name__)
 
-STEPS = ("ingest", "validate", "clean", "train", "score")
+STEPS = ("ingest", "validate", "clean", "train", "score", "monitor")
 
 ProgressHook = Callable[[str, str, dict[str, Any]], None]
 
@@ -38,7 +39,7 @@ ProgressHook = Callable[[str, str, dict[str, Any]], None]
 __all__ = ["STEPS", "ComputeFailed", "Flow", "ProgressHook", "PromotionRequest", "RunFailed"]
 
 
-class Flow(ModelSteps):
+class Flow(ModelSteps, MonitorStep):
     """Runs the pipeline once for a given run id."""
 
     def __init__(
@@ -49,6 +50,8 @@ class Flow(ModelSteps):
         steps: tuple[str, ...] = STEPS,
         paths: list[Path] | None = None,
         promotion: PromotionRequest | None = None,
+        trigger: str = "manual",
+        user: str | None = None,
     ):
         self.settings = settings
         self.wh = wh
@@ -56,6 +59,7 @@ class Flow(ModelSteps):
         self.steps = steps
         self.paths = paths  # ingest exactly these files instead of scanning the source
         self.promotion = promotion  # for the "promote" step: a person's promotion or rollback
+        self.trigger, self.user = trigger, user  # who started the run: the retrain policy asks
 
     def execute(self, run_id: int) -> dict[str, Any]:
         """Run the steps; returns the run summary. Raises :class:`RunFailed` on failure."""
@@ -101,6 +105,7 @@ class Flow(ModelSteps):
                     self.hook(name, "failed", {"error": reason})
                     raise RunFailed(f"publish: {reason}") from error
                 self.hook(name, "succeeded", result.detail)
+                deliver(self.settings, self.wh, state)
             if state.pub.contract_is_new or not self._contract_path().exists():
                 self._write_contract_file()
             return summary

@@ -20,10 +20,13 @@ from pipeline import gate, lineage
 from pipeline.compute import run_in_child
 from pipeline.flow_state import RunFailed, RunState, StepResult
 from pipeline.modeling.fairness import fairness_check
+from pipeline.monitoring import policy
 from pipeline.registry import ArtefactRefused, verify_artefact
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, alerts, datasets, models
+from pipeline.warehouse import Warehouse, alerts, datasets, models, monitor_work
+from pipeline.warehouse import monitor_evidence as evidence
 from pipeline.warehouse.aliases import AliasChange, challenger_changes, promotion_changes
+from pipeline.warehouse.monitor_store import Decision
 from pipeline.warehouse.publish import ModelRecord
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,8 @@ class ModelSteps:
     settings: Settings
     wh: Warehouse
     promotion: PromotionRequest | None
+    trigger: str
+    user: str | None
 
     # -- the champion, verified --------------------------------------------------------------
     def _usable_champion(self, state: RunState) -> dict[str, Any] | None:
@@ -126,11 +131,16 @@ class ModelSteps:
             and periods[-1] <= latest["holdout_to"]
         ):
             return StepResult(0, 0, {"skipped": f"no new labels since model v{latest['version']}"})
+        champion = self._usable_champion(state)
+        policy_decision = self._policy(cur, champion, periods)
+        if policy_decision.action != "retrain":
+            if policy_decision.action != "none":
+                state.pub.decision = policy_decision
+            return StepResult(0, 0, {"skipped": policy_decision.reason})
         window = periods[-(self.settings.train_window_periods + self.settings.holdout_periods) :]
         path = work / "train.parquet"
         rows = datasets.export_training(cur, contract, window[0], path)
         version = models.next_version(self.wh)
-        champion = self._usable_champion(state)
         segments = [s for s in self.settings.dataset.segments if s in contract.categorical]
         info = run_in_child(
             "pipeline.tasks.train_task",
@@ -184,6 +194,12 @@ class ModelSteps:
         )
         if state.model_since is None:
             state.model_since = info["holdout_from"]
+        policy_decision.model_version, policy_decision.promoted = version, decision.promote
+        policy_decision.outcome = decision.summary
+        policy_decision.reason = (
+            f"{policy_decision.reason}; retrained v{version}; {decision.summary}"
+        )
+        state.pub.decision = policy_decision
         auc = info["metrics"]["roc_auc"]
         detail = {
             "version": version,
@@ -193,9 +209,38 @@ class ModelSteps:
             "holdout_rows": info["holdout_rows"],
             "fit_seconds": round(info["fit_seconds"], 2),
             "decision": decision.summary,
+            "policy": policy_decision.reason,
         }
         return StepResult(
             rows_in=rows, rows_out=info["train_rows"] + info["holdout_rows"], detail=detail
+        )
+
+    def _policy(
+        self, cur: duckdb.DuckDBPyConnection, champion: dict[str, Any] | None, labelled: list[date]
+    ) -> Decision:
+        """Ask the retrain policy whether this run trains, from the published monitoring."""
+        version = None if champion is None else champion["version"]
+        holdout_to = None if champion is None else champion["holdout_to"]
+        return policy.decide(
+            self.settings.retrain,
+            policy.PolicyInput(
+                trigger=self.trigger,
+                user=self.user,
+                champion_version=version,
+                champion_holdout_to=holdout_to,
+                champion_auc=None if champion is None else champion.get("roc_auc"),
+                labelled=labelled,
+                periods=monitor_work.clean_periods(cur),
+                drift=[]
+                if version is None
+                else evidence.drifted_after(self.wh, holdout_to, version),
+                performance=[]
+                if version is None
+                else evidence.roc_auc_after(self.wh, holdout_to, version),
+                top_features=[] if version is None else evidence.top_features(self.wh, version),
+                last_auto=evidence.last_automatic_retrain(self.wh),
+                holdout_periods=self.settings.holdout_periods,
+            ),
         )
 
     def _gate(
@@ -254,6 +299,7 @@ class ModelSteps:
                 "sha256": i["sha256"],
                 "features": new.features,
                 "holdout_from": i["holdout_from"],
+                "threshold": i["threshold"],
             }
         return self._usable_champion(state)
 
@@ -299,9 +345,18 @@ class ModelSteps:
                 "version": model["version"],
                 "explain": self.settings.explain.model_dump(mode="json"),
                 "seed": self.settings.training.seed,
+                "estimate": {
+                    "threshold": model.get("threshold") or self.settings.dataset.decision_threshold,
+                    "segments": [
+                        s for s in self.settings.dataset.segments if s in features["categorical"]
+                    ],
+                    "bootstrap": self.settings.monitoring.estimate_bootstrap,
+                    "min_rows": self.settings.monitoring.segment_min_rows,
+                },
             },
             threads=self.settings.compute_threads,
         )
+        state.pub.estimates += result["estimates"]
         state.pub.predictions_path, state.pub.predictions_version = out, model["version"]
         state.pub.explanations += [(model["version"], e) for e in result["explanations"]]
         return rows_in, result["rows"]

@@ -51,6 +51,7 @@ class Runner:
                 at = f" at {started:%H:%M:%S} UTC" if started else ""
                 return RunRequest(False, run_id, f"already running (run #{run_id}{by}{at})")
             run_id = runs.create_run(self.wh, trigger, user)
+            flow = {"trigger": trigger, "user": user, **flow}
             self.last_future = self._executor.submit(self._execute, run_id, flow)
         log.info("run #%s started (%s%s)", run_id, trigger, f" by {user}" if user else "")
         return RunRequest(True, run_id, f"Run #{run_id} started")

@@ -16,6 +16,7 @@ import pandas as pd
 from pipeline.explain_tasks import explain_to_parquet, fairness_of
 from pipeline.modeling.evaluation import curves, evaluate, segment_metrics
 from pipeline.modeling.fit import fit_candidates
+from pipeline.monitoring.estimates import estimates_by_segment, score_reference
 from pipeline.registry import ArtefactRefused, load_model, save_model
 from pipeline.settings import ExplainSettings, FairnessSettings, TrainingSettings
 from pipeline.train import LABEL, PERIOD, TrainSpec, prepare_features
@@ -100,6 +101,7 @@ def train_task(
         fairness.get("columns") or present,
     )
     return {
+        "score_reference": score_reference(outcome.holdout_proba),
         "explanations": [explained],
         "fairness": fair,
         "notes": list(getattr(outcome, "notes", [])),
@@ -138,11 +140,13 @@ def score_task(
     version: int,
     explain: dict[str, Any] | None = None,
     seed: int = 42,
+    estimate: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score every row of the hand-off file with a verified model; write Parquet results.
 
     With ``explain``, also explain the model on the latest period scored (the Overview's
-    "what drives churn this month").
+    "what drives churn this month"). With ``estimate`` (threshold, segments, bootstrap), also
+    estimate its performance per period and segment from its own confidence, before labels.
     """
     frame = pd.read_parquet(scoring_path)
     model = load_model(Path(artefact_path), sha256)
@@ -170,7 +174,20 @@ def score_task(
                 f"period:{month}",
             )
         )
+    estimated = []
+    if estimate is not None and len(frame):
+        estimated = estimates_by_segment(
+            frame,
+            proba,
+            PERIOD,
+            estimate["segments"],
+            estimate["threshold"],
+            estimate["bootstrap"],
+            seed,
+            estimate.get("min_rows", 1),
+        )
     return {
+        "estimates": estimated,
         "rows": len(out),
         "mean_probability": float(proba.mean()) if len(out) else None,
         "explanations": explanations,

@@ -13,6 +13,8 @@ from pipeline.settings import Settings, load_settings
 from pipeline.warehouse import Warehouse
 
 SMALL_DEMO = {"customers": 2000, "months": 10, "initial_months": 5, "tick_seconds": 2.0}
+# The registry tests want a new model from every labelled month (the old fixed schedule).
+EVERY_MONTH = {"on": ["schedule"], "schedule_periods": 1}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,7 +43,7 @@ def small_settings(
     for key in list(os.environ):
         if key.startswith("PLUMBLINE_"):
             monkeypatch.delenv(key)
-    settings = load_settings(data_dir=tmp_path / "data", demo=SMALL_DEMO)
+    settings = load_settings(data_dir=tmp_path / "data", demo=SMALL_DEMO, retrain=EVERY_MONTH)
     shutil.copytree(small_demo_files, settings.data_dir / "demo")
     return settings
 

@@ -11,7 +11,7 @@ from pipeline.warehouse.connection import Warehouse, utcnow
 
 _MODEL_COLUMNS = (
     "version, artefact_path, sha256, holdout_from, holdout_to, features, roc_auc, pr_auc, "
-    "brier, log_loss, created_at, algorithm, threshold, lineage"
+    "brier, log_loss, created_at, algorithm, threshold, lineage, train_from"
 )
 
 

@@ -12,7 +12,7 @@ import duckdb
 from pipeline import faults
 from pipeline.contract import Contract
 from pipeline.settings import DatasetSettings
-from pipeline.warehouse import aliases
+from pipeline.warehouse import aliases, monitor_store
 from pipeline.warehouse.aliases import AliasChange
 from pipeline.warehouse.cleaning import CleanReport
 from pipeline.warehouse.connection import Warehouse, quote_ident, utcnow
@@ -57,6 +57,9 @@ class Publication:
     alias_changes: list[AliasChange] = field(default_factory=list)
     explanations: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     closing: list[tuple[str, list[Any]]] = field(default_factory=list)
+    estimates: list[dict[str, Any]] = field(default_factory=list)  # estimated performance
+    monitoring: monitor_store.MonitorRecord | None = None
+    decision: monitor_store.Decision | None = None
 
 
 def publish(
@@ -100,10 +103,24 @@ def publish(
             )
         if pub.contract is not None and _table_exists(cur, "clean_rows"):
             rebuild_serving_facts(cur, pub.contract, dataset)
+        _publish_monitoring(cur, pub)
         for sql, params in pub.closing:
             cur.execute(sql, params)
         faults.point("publish.before_commit")
     faults.point("publish.committed")
+
+
+def _publish_monitoring(cur: duckdb.DuckDBPyConnection, pub: Publication) -> None:
+    if pub.model is not None and pub.model.info.get("score_reference"):
+        monitor_store.set_score_reference(cur, pub.model.version, pub.model.info["score_reference"])
+    if pub.estimates:
+        periods = sorted({r["period"] for r in pub.estimates})
+        rows = [{**r, "model_version": pub.predictions_version} for r in pub.estimates]
+        monitor_store.write_performance(cur, "estimated", rows, periods, pub.run_id)
+    if pub.monitoring is not None:
+        monitor_store.publish_monitoring(cur, pub.monitoring, pub.run_id)
+    if pub.decision is not None:
+        monitor_store.write_decision(cur, pub.decision, pub.run_id)
 
 
 def _publish_clean(cur: duckdb.DuckDBPyConnection) -> None:

@@ -17,7 +17,7 @@ from pipeline.democlock import DemoClock
 from pipeline.runner import Runner
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse
-from tests.conftest import SMALL_DEMO
+from tests.conftest import EVERY_MONTH, SMALL_DEMO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -74,7 +74,7 @@ class LiveApp:
     """A served app plus the objects behind it, so tests can check numbers in the warehouse."""
 
     def __init__(self, data_dir: Path, run_first: bool):
-        self.settings = load_settings(data_dir=data_dir, demo=SMALL_DEMO)
+        self.settings = load_settings(data_dir=data_dir, demo=SMALL_DEMO, retrain=EVERY_MONTH)
         self.wh = Warehouse(self.settings.warehouse_path)
         self.runner = Runner(self.settings, self.wh)
         if run_first:

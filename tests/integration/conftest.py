@@ -12,7 +12,7 @@ from pipeline.democlock import DemoClock
 from pipeline.runner import Runner
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse import Warehouse, models
-from tests.conftest import SMALL_DEMO
+from tests.conftest import EVERY_MONTH, SMALL_DEMO
 from tests.integration._owner import run_ok
 
 
@@ -31,7 +31,7 @@ def two_versions_data(tmp_path_factory, small_demo_files: Path) -> Path:
     """A data dir after two runs (months 1-5, then month 6): v1 and v2 exist. Built once."""
     data = tmp_path_factory.mktemp("two-versions") / "data"
     shutil.copytree(small_demo_files, data / "demo")
-    settings = load_settings(data_dir=data, demo=SMALL_DEMO)
+    settings = load_settings(data_dir=data, demo=SMALL_DEMO, retrain=EVERY_MONTH)
     wh = Warehouse(settings.warehouse_path)
     runner = Runner(settings, wh)
     clock = DemoClock(settings, wh)
@@ -53,7 +53,7 @@ def two_versions(tmp_path: Path, two_versions_data: Path, monkeypatch: pytest.Mo
     data = tmp_path / "data"
     shutil.copytree(two_versions_data, data)
     # artefact paths are absolute in the registry: point them at this copy
-    settings = load_settings(data_dir=data, demo=SMALL_DEMO)
+    settings = load_settings(data_dir=data, demo=SMALL_DEMO, retrain=EVERY_MONTH)
     wh = Warehouse(settings.warehouse_path)
     wh.execute(
         "UPDATE models SET artefact_path = replace(artefact_path, ?, ?)",

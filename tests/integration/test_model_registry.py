@@ -18,7 +18,7 @@ from pipeline.registry import file_sha256
 from pipeline.runner import Runner
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse, alerts, models, runs
-from tests.conftest import SMALL_DEMO
+from tests.conftest import EVERY_MONTH, SMALL_DEMO
 from tests.integration._owner import run_ok
 
 
@@ -211,7 +211,7 @@ def test_same_data_settings_and_seed_give_identical_predictions(
     for name in ("first", "second"):
         data = tmp_path / name / "data"
         shutil.copytree(small_demo_files, data / "demo")
-        settings = load_settings(data_dir=data, demo=SMALL_DEMO)
+        settings = load_settings(data_dir=data, demo=SMALL_DEMO, retrain=EVERY_MONTH)
         wh = Warehouse(settings.warehouse_path)
         runner = Runner(settings, wh)
         DemoClock(settings, wh).advance()

@@ -16,7 +16,7 @@ def test_first_run_trains_a_champion_and_scores_out_of_sample(owner) -> None:
     steps = wh.read(
         "SELECT step, status, rows_in, rows_out FROM run_steps WHERE run_id = ?", [run_id]
     )
-    assert list(steps.step) == ["ingest", "validate", "clean", "train", "score"]
+    assert list(steps.step) == ["ingest", "validate", "clean", "train", "score", "monitor"]
     assert set(steps.status) == {"succeeded"}
     champion = models.champion(wh)
     assert champion is not None and champion["version"] == 1

@@ -110,7 +110,7 @@ def write_history(wh: Warehouse) -> None:
             cur.execute(
                 "INSERT INTO models VALUES (?, 1, ?, 'logistic', ?, 'sha', 1, 100, 40, NULL, "
                 "'2024-02-01', NULL, '2024-03-01', ?, 0.4, 0.1, 0.3, '[]', '{}', 1.0, "
-                "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+                "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
                 [version, t0, f"models/v{version}.skops", auc],
             )
         cur.execute("INSERT INTO model_aliases VALUES ('champion', 2, ?, 'best auc')", [t0])

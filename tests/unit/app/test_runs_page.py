@@ -75,7 +75,7 @@ def test_live_progress_counts_finished_steps_of_the_active_run(runs_page, wareho
     known = {"signature": "before", "latest": "2"}
     out = runs_page.refresh(4, known, "2")
     progress = ui.find_all(out["live"], lambda c: type(c).__name__ == "Progress")[0]
-    assert (progress.value, progress.max, progress.label) == (3, 5, "3 of 5 steps")
+    assert (progress.value, progress.max, progress.label) == (3, 6, "3 of 6 steps")
     assert "Current step: train" in ui.texts(out["live"])
     assert "30 s elapsed" in ui.texts(out["live"])
     assert out["selected"] == "3"  # someone watching the latest run follows the new one
