@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.empty import empty_state
 from app.components.freshness import freshness_line
+from app.components.health import health_badge
 from app.components.polling import (
     POLL_READY_MS,
     POLL_WAITING_MS,
@@ -42,6 +43,7 @@ from app.pages._overview_state import (
 )
 from app.pages._overview_tiles import CURRENCY, kpi_tiles
 from app.services import Services, services
+from pipeline.warehouse import reads_monitor
 from pipeline.warehouse import reads_overview as reads
 
 dash.register_page(__name__, path="/", name="Overview", title="Plumbline · Overview", order=0)
@@ -73,6 +75,13 @@ class Ids(StrEnum):
     TREND = "overview-trend"
     BREAKDOWN = "overview-breakdown"
     DRIVERS = "overview-drivers"
+    HEALTH = "overview-health"
+
+
+def _health(svc: Services) -> html.Div:
+    """The served model's health badge, linking to the Monitor page."""
+    state, reason = reads_monitor.health(svc.warehouse, svc.settings.retrain.performance_drop)
+    return health_badge(state, reason)
 
 
 def _threshold(svc: Services) -> float:
@@ -162,6 +171,7 @@ def layout(**kwargs: Any) -> html.Div:
                 [
                     html.H2("Customer churn overview", className="mb-1"),
                     freshness_line(state.freshness, Ids.FRESHNESS),
+                    html.Div(_health(svc), id=Ids.HEALTH, className="mt-2"),
                 ],
                 className="mb-3",
             ),
@@ -440,3 +450,9 @@ def update_drivers(data: dict | None) -> Any:
     if not data or not data.get("months"):
         return None
     return drivers_card(services())
+
+
+@callback(Output(Ids.HEALTH, "children"), Input(Ids.DATA, "data"), prevent_initial_call=True)
+def update_health(data: dict | None) -> Any:
+    """The health badge, refreshed when a run publishes new data."""
+    return _health(services())

@@ -17,11 +17,13 @@ def test_pages_are_registered_with_their_paths_and_names(app):
     assert pages["app.pages.data"] == ("/data", "Data")
     assert pages["app.pages.models"] == ("/models", "Model review")
     assert pages["app.pages.explain"] == ("/explain", "Explain")
+    assert pages["app.pages.monitor"] == ("/monitor", "Monitor")
     assert pages["app.pages.runs"] == ("/runs", "Runs")
     assert page_module_names() == [
         "app.pages.data",
         "app.pages.explain",
         "app.pages.models",
+        "app.pages.monitor",
         "app.pages.overview",
         "app.pages.runs",
     ]
@@ -35,6 +37,7 @@ def test_the_navbar_is_built_from_the_registry(app, ui):
         ("Data", "/data"),
         ("Model review", "/models"),
         ("Explain", "/explain"),
+        ("Monitor", "/monitor"),
         ("Runs", "/runs"),
     ]
     assert "demo data" in ui.texts(layout)
@@ -56,7 +59,7 @@ def test_every_app_built_in_one_process_gets_all_page_callbacks(settings, wareho
     second = create_app(settings, warehouse, start_run)
     again = dependencies(second)
     ours = {d["output"] for d in served if "overview" in d["output"] or "runs" in d["output"]}
-    assert len(ours) == 9
+    assert len(ours) == 10
     assert ours <= {d["output"] for d in again}
     assert len(again) == len(served)
 
