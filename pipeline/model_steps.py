@@ -48,6 +48,15 @@ def _window_label(start: date, end: date) -> str:
     return f"{start:%Y-%m} to {end:%Y-%m}"
 
 
+def _validate_from(decision: Decision, labelled: list[date]) -> str | None:
+    """After a drift or performance trigger, the search validates on the months after the one
+    that fired it, so it picks the candidate that learns the changed data best."""
+    if decision.trigger not in ("drift", "performance") or decision.evidence is None:
+        return None
+    later = [p for p in labelled if p > decision.evidence]
+    return later[0].isoformat() if later else None
+
+
 class ModelSteps:
     """Train, score and promote; expects ``settings``, ``wh``, ``promotion`` on the instance."""
 
@@ -159,6 +168,7 @@ class ModelSteps:
                 "explain": self.settings.explain.model_dump(mode="json"),
                 "fairness": self.settings.fairness.model_dump(mode="json"),
                 "version": version,
+                "validate_from": _validate_from(policy_decision, periods),
                 "champion": None
                 if champion is None
                 else {

@@ -52,6 +52,7 @@ def train_task(
     out_dir: str,
     explain: dict[str, Any],
     fairness: dict[str, Any],
+    validate_from: str | None = None,
 ) -> dict[str, Any]:
     """Search, fit and calibrate the candidates, save the winner, and measure it and the
     champion on the same holdout (the most recent labelled window).
@@ -63,7 +64,7 @@ def train_task(
     train_spec = TrainSpec(**spec)
     settings = TrainingSettings(**training)
     started = time.perf_counter()
-    outcome = fit_candidates(frame, train_spec, settings, holdout_periods)
+    outcome = fit_candidates(frame, train_spec, settings, holdout_periods, validate_from)
     fit_seconds = time.perf_counter() - started
     saved = save_model(outcome.pipeline, Path(artefact_dir), f"model-v{version}")
     present = [s for s in segments if s in outcome.holdout.columns]

@@ -63,13 +63,18 @@ def _day(value: Any) -> date:
 
 
 def fit_candidates(
-    frame: pd.DataFrame, spec: TrainSpec, training: TrainingSettings, holdout_periods: int
+    frame: pd.DataFrame,
+    spec: TrainSpec,
+    training: TrainingSettings,
+    holdout_periods: int,
+    validate_from: Any = None,
 ) -> TrainOutcome:
     """Search ``training.candidates``, fit the best, calibrate it and choose its thresholds.
 
     Every random choice uses ``training.seed``, so the same frame and settings give a model
-    with bit-identical predictions. Raises :class:`NotEnoughData` when the frame has no
-    training period before the holdout or its training rows hold a single class.
+    with bit-identical predictions. ``validate_from`` (a retrain after the data changed) makes
+    the search validate only on periods from then on. Raises :class:`NotEnoughData` when the
+    frame has no training period before the holdout or its training rows hold a single class.
     """
     train, holdout = split_by_time(frame, holdout_periods)
     if train[LABEL].nunique() < 2:
@@ -90,6 +95,7 @@ def fit_candidates(
         training.search_sample_rows,
         training.class_weight,
         seed,
+        validate_from,
     )
     durations["search"] = time.perf_counter() - started
     notes = list(found.notes)

@@ -50,13 +50,23 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
 
-def time_folds(periods: list[Any], folds: int) -> tuple[list[Fold], str | None]:
+def time_folds(
+    periods: list[Any], folds: int, validate_from: Any = None
+) -> tuple[list[Fold], str | None]:
     """Up to ``folds`` expanding-window folds over sorted ``periods``, and a note if fewer.
 
     Each fold needs at least one period before its validation period, so ``n`` periods give at
-    most ``n - 1`` folds; zero folds means there is nothing to search on.
+    most ``n - 1`` folds; zero folds means there is nothing to search on. With
+    ``validate_from``, folds only validate on periods from it on: after the data changed, a
+    fold that trains on the old world only and validates on the new one measures robustness
+    to a change the final model has already seen, not how well it learns the new world.
     """
     periods = sorted(periods)
+    if validate_from is not None:
+        later = [p for p in periods if pd.Timestamp(p) >= pd.Timestamp(validate_from)]
+        folds = min(folds, len(later))
+        if folds == 0:
+            return [], f"no training period from {pd.Timestamp(validate_from):%Y-%m} to validate on"
     usable = min(folds, max(len(periods) - 1, 0))
     note = None
     if usable < folds:
@@ -129,8 +139,10 @@ def search(
     sample_rows: int,
     class_weight: str,
     seed: int,
+    validate_from: Any = None,
 ) -> SearchResult:
-    """Try ``trials`` configurations per candidate on time-ordered folds of ``train``.
+    """Try ``trials`` configurations per candidate on time-ordered folds of ``train``
+    (validating only on periods from ``validate_from`` on, when given).
 
     Returns the best configuration and one record per trial:
     ``{"trial", "algorithm", "params", "fold_auc", "fold_log_loss", "mean_auc",
@@ -138,7 +150,7 @@ def search(
     returned, ``trials`` is empty and ``notes`` says why.
     """
     periods = sorted(train[PERIOD].unique())
-    fold_list, note = time_folds(periods, folds)
+    fold_list, note = time_folds(periods, folds, validate_from)
     notes = [note] if note else []
     prepared = _prepare_folds(train, spec, fold_list, sample_rows, seed, notes)
     if not prepared:

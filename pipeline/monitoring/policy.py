@@ -175,4 +175,4 @@ def decide(s: RetrainSettings, x: PolicyInput) -> Decision:
             f"learns from {_month(period)} and is checked on a later month",
             latest,
         )  # fmt: skip
-    return Decision(trigger, "retrain", reason, latest)
+    return Decision(trigger, "retrain", reason, latest, evidence=period)

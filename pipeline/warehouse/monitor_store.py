@@ -41,6 +41,7 @@ class Decision:
     model_version: int | None = None
     promoted: bool | None = None
     outcome: str | None = None
+    evidence: date | None = None  # the month whose data fired the trigger (not stored apart)
 
 
 @dataclass

@@ -187,3 +187,12 @@ def test_a_fold_whose_validation_period_has_one_class_is_skipped_and_said(
     assert [f.validation_period for f in result.folds] == [MONTHS[4]]
     assert any(str(MONTHS[5]) in note and "one class" in note for note in result.notes)
     assert len(result.trials[0]["fold_auc"]) == 1
+
+
+def test_after_a_change_folds_validate_only_on_the_months_since() -> None:
+    months = [f"2025-0{m}-01" for m in range(1, 8)]
+    folds, note = time_folds(months, 2, validate_from="2025-07-01")
+    assert [f.validation_period for f in folds] == ["2025-07-01"] and note is None
+    assert folds[0].train_periods == tuple(months[:6])
+    folds, note = time_folds(months, 2, validate_from="2025-09-01")
+    assert folds == [] and note == "no training period from 2025-09 to validate on"
