@@ -34,7 +34,6 @@ import json
 import os
 import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,8 @@ from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+from _process import cpu_seconds, peak_memory  # benchmarks/ is on the path when run as a script
 
 IMPLEMENTATIONS = ("duckdb", "pandas")
 GOAL_SPEEDUP = 5.0
@@ -95,36 +96,21 @@ def _libraries() -> SimpleNamespace:
     )
 
 
-def _peak_memory() -> dict[str, float]:
-    """This process's peak RSS in MB: ``ru_maxrss`` and, as a cross-check, VmHWM."""
-    peak = {"ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                peak["vmhwm_mb"] = int(line.split()[1]) / 1024
-    return peak
-
-
 class _Clock:
     """Wall and CPU seconds (user + system, every thread) of a block, and the load before it."""
 
     def __enter__(self) -> _Clock:
         self.load = os.getloadavg()[0]
-        self._cpu = _cpu_seconds()
+        self._cpu = cpu_seconds()
         self._wall = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self._wall
-        self.cpu_seconds = _cpu_seconds() - self._cpu
+        self.cpu_seconds = cpu_seconds() - self._cpu
 
     def result(self) -> dict[str, float]:
         return {"seconds": self.seconds, "cpu_s": self.cpu_seconds, "load_1min": self.load}
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _customer_files(data: Path) -> list[Path]:
@@ -232,7 +218,7 @@ def _child_setup(data: Path, seed: int, customers: int, months: int) -> dict[str
 
 def _child_baseline(data: Path, dump: bool) -> dict[str, Any]:
     _libraries()
-    return {"seconds": 0.0, "cpu_s": 0.0, "load_1min": os.getloadavg()[0], **_peak_memory()}
+    return {"seconds": 0.0, "cpu_s": 0.0, "load_1min": os.getloadavg()[0], **peak_memory()}
 
 
 def _child_duckdb(data: Path, dump: bool) -> dict[str, Any]:
@@ -242,7 +228,7 @@ def _child_duckdb(data: Path, dump: bool) -> dict[str, Any]:
         con = lib.duckdb.connect()
         cur = con.cursor()
         totals, contract = _duckdb_path(lib, cur, paths)
-    peak = _peak_memory()
+    peak = peak_memory()
     rules = dict(
         cur.execute("SELECT rule, count(*) FROM stage_quarantine GROUP BY rule").fetchall()
     )
@@ -274,7 +260,7 @@ def _child_pandas(data: Path, dump: bool) -> dict[str, Any]:
         clean, quarantine, totals, inferred = lib.clean_pandas.run(
             paths, lib.DatasetSettings(), contract
         )
-    peak = _peak_memory()
+    peak = peak_memory()
     if dump:
         clean.to_parquet(data / "pandas_clean.parquet")
         quarantine[["batch_id", "row_number", "rule"]].to_parquet(

@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from _process import cpu_seconds, peak_memory  # benchmarks/ is on the path when run as a script
 
 HERE = Path(__file__).resolve().parent
 GOAL_SPEEDUP, GOAL_MEMORY_SHARE = 50.0, 0.25
@@ -51,22 +52,6 @@ SETUP_HINT = (
 def _write(text: str = "") -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
-
-
-def _peak_memory() -> dict[str, float]:
-    """This process's peak RSS in MB: ``ru_maxrss`` and, as a cross-check, VmHWM."""
-    peak = {"ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                peak["vmhwm_mb"] = int(line.split()[1]) / 1024
-    return peak
-
-
-def _cpu_seconds() -> float:
-    """User + system CPU seconds of this process so far, every thread included."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 # -- children --------------------------------------------------------------------------------
@@ -116,7 +101,7 @@ def _child_plumbline(data: Path, repeat: int, segments: list[str]) -> dict[str, 
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     runs, cells = [], []
     for _ in range(repeat):
-        load, cpu, started = os.getloadavg()[0], _cpu_seconds(), time.perf_counter()
+        load, cpu, started = os.getloadavg()[0], cpu_seconds(), time.perf_counter()
         reference = build_reference(con, numeric, categorical, [REFERENCE], segments)
         built = time.perf_counter()
         cells = drift_by_period(con, reference, [CURRENT])
@@ -126,14 +111,14 @@ def _child_plumbline(data: Path, repeat: int, segments: list[str]) -> dict[str, 
                 "seconds": done - started,
                 "reference_s": built - started,
                 "drift_s": done - built,
-                "cpu_s": _cpu_seconds() - cpu,
+                "cpu_s": cpu_seconds() - cpu,
                 "load_1min": load,
             }
         )
     whole = [c for c in cells if c.segment_column == "(all)"]
     return {
         "runs": runs,
-        **_peak_memory(),
+        **peak_memory(),
         "cells": len(cells),
         "columns": {
             c.column: {
@@ -155,7 +140,7 @@ def _child_baseline(data: Path, repeat: int, segments: list[str]) -> dict[str, A
 
     import pipeline.monitoring.window  # noqa: F401
 
-    return _peak_memory()
+    return peak_memory()
 
 
 CHILDREN = {"plumbline": _child_plumbline, "baseline": _child_baseline}

@@ -21,26 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from typing import Any
 
-
-def _peak_memory() -> dict[str, float]:
-    """This process's peak RSS in MB: ``ru_maxrss`` and, as a cross-check, VmHWM."""
-    peak = {"ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                peak["vmhwm_mb"] = int(line.split()[1]) / 1024
-    return peak
-
-
-def _cpu_seconds() -> float:
-    """User + system CPU seconds of this process so far, every thread included."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+from _process import cpu_seconds, peak_memory  # benchmarks/ is on the path when run as a script
 
 
 def _verdicts(snapshot: Any) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
@@ -84,27 +69,27 @@ def main() -> None:
     from evidently.presets import DataDriftPreset
 
     if args.baseline:
-        sys.stdout.write(json.dumps({"seconds": [], **_peak_memory()}) + "\n")
+        sys.stdout.write(json.dumps({"seconds": [], **peak_memory()}) + "\n")
         return
     reference = pd.read_parquet(args.reference)
     current = pd.read_parquet(args.current)
     numeric = [c for c in reference.columns if pd.api.types.is_float_dtype(reference[c])]
     categorical = [c for c in reference.columns if c not in numeric]
     definition = DataDefinition(numerical_columns=numeric, categorical_columns=categorical)
-    seconds, cpu_seconds, snapshot = [], [], None
+    seconds, cpu_used, snapshot = [], [], None
     for _ in range(args.repeat):
-        cpu, started = _cpu_seconds(), time.perf_counter()
+        cpu, started = cpu_seconds(), time.perf_counter()
         snapshot = Report([DataDriftPreset()]).run(
             Dataset.from_pandas(current, data_definition=definition),
             Dataset.from_pandas(reference, data_definition=definition),
         )
         seconds.append(time.perf_counter() - started)
-        cpu_seconds.append(_cpu_seconds() - cpu)
+        cpu_used.append(cpu_seconds() - cpu)
     columns, dataset = _verdicts(snapshot)
     result = {
         "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        **_peak_memory(),
+        "cpu_seconds": cpu_used,
+        **peak_memory(),
         "rows": [len(reference), len(current)],
         "columns": columns,
         "dataset": dataset,

@@ -54,3 +54,12 @@ def warehouse(tmp_path: Path):
     wh = Warehouse(tmp_path / "wh.duckdb")
     yield wh
     wh.close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A local webhook receiver (``tests/webhook.py``): ``.url``, ``.bodies``, ``.status``."""
+    from tests.webhook import receiving
+
+    with receiving() as receiver:
+        yield receiver

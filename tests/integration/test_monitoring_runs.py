@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -19,29 +17,6 @@ from tests.integration._owner import run_ok
 ALWAYS = {"name": "Any missing value", "kind": "missing_rate", "threshold": 0.0}
 
 
-class _Hook(BaseHTTPRequestHandler):
-    bodies: list = []
-    status = 200
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        length = int(self.headers["Content-Length"])
-        type(self).bodies.append(json.loads(self.rfile.read(length)))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def hook():
-    _Hook.bodies, _Hook.status = [], 200
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/alerts"
-    server.shutdown()
-
-
 def _owner(tmp_path, small_demo_files, **overrides):
     data = tmp_path / "data"
     shutil.copytree(small_demo_files, data / "demo")
@@ -50,9 +25,13 @@ def _owner(tmp_path, small_demo_files, **overrides):
     return settings, wh, Runner(settings, wh), DemoClock(settings, wh)
 
 
-def test_each_run_publishes_drift_quality_and_performance(tmp_path, small_demo_files, hook):
+def test_each_run_publishes_drift_quality_and_performance(
+    tmp_path, small_demo_files, webhook_receiver
+):
     settings, wh, runner, clock = _owner(
-        tmp_path, small_demo_files, monitoring={"webhook_url": hook, "rules": [ALWAYS]}
+        tmp_path,
+        small_demo_files,
+        monitoring={"webhook_url": webhook_receiver.url, "rules": [ALWAYS]},
     )
     try:
         clock.advance()
@@ -85,9 +64,9 @@ def test_each_run_publishes_drift_quality_and_performance(tmp_path, small_demo_f
         )
         assert len(raised) >= 1
         assert set(raised.delivery) == {"delivered (HTTP 200)"}
-        assert {a["id"] for a in _Hook.bodies[0]["alerts"]} == set(raised.alert_id)
+        assert {a["id"] for a in webhook_receiver.bodies[0]["alerts"]} == set(raised.alert_id)
 
-        _Hook.status = 503  # the webhook breaks: the next run still succeeds
+        webhook_receiver.status = 503  # the webhook breaks: the next run still succeeds
         clock.advance()
         second = run_ok(runner)
         assert wh.scalar("SELECT max(period) FROM drift_results").month == 6

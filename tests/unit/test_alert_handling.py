@@ -3,10 +3,7 @@ webhook without a failing webhook ever breaking anything."""
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -82,45 +79,21 @@ def test_unknown_and_resolved_alerts_cannot_be_handled(warehouse) -> None:
         alerts.mute(warehouse, first, "ana", "too late")
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    bodies: list = []
-    status = 200
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        length = int(self.headers["Content-Length"])
-        type(self).bodies.append(json.loads(self.rfile.read(length)))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver():
-    _Receiver.bodies, _Receiver.status = [], 200
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook"
-    server.shutdown()
-
-
-def test_the_webhook_receives_the_raised_alerts(warehouse, receiver) -> None:
+def test_the_webhook_receives_the_raised_alerts(warehouse, webhook_receiver) -> None:
     ids = _write(warehouse, [DRAFT, AlertDraft("critical", "realised_drop", "ROC AUC", "down")])
     raised = alerts.list_alerts(warehouse)
-    outcome = webhook.post(receiver, webhook.payload(raised, 7), timeout=5)
+    outcome = webhook.post(webhook_receiver.url, webhook.payload(raised, 7), timeout=5)
     assert outcome == "delivered (HTTP 200)"
-    [body] = _Receiver.bodies
+    [body] = webhook_receiver.bodies
     assert body["run_id"] == 7 and body["text"].endswith("2 new alert(s), worst critical")
     assert {a["id"] for a in body["alerts"]} == set(ids)
     assert {a["period"] for a in body["alerts"]} == {"2025-06", None}
 
 
-def test_a_failing_webhook_returns_why_and_never_raises(warehouse, receiver) -> None:
+def test_a_failing_webhook_returns_why_and_never_raises(warehouse, webhook_receiver) -> None:
     _write(warehouse, [DRAFT])
     body = webhook.payload(alerts.list_alerts(warehouse), 1)
-    _Receiver.status = 500
-    assert webhook.post(receiver, body, timeout=5).startswith("failed: HTTP 500")
+    webhook_receiver.status = 500
+    assert webhook.post(webhook_receiver.url, body, timeout=5).startswith("failed: HTTP 500")
     closed = "http://127.0.0.1:9/nothing-listens-here"
     assert webhook.post(closed, body, timeout=2).startswith("failed: ")
