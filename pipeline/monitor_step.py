@@ -18,9 +18,14 @@ import duckdb
 import pandas as pd
 
 from pipeline.flow_state import RunState, StepResult
-from pipeline.monitoring import rules, webhook
+from pipeline.monitoring import reference_store, rules, webhook
 from pipeline.monitoring.drift import Histogram, compute
-from pipeline.monitoring.window import build_reference, drift_by_period, severity_of
+from pipeline.monitoring.window import (
+    WindowReference,
+    build_reference,
+    drift_by_period,
+    severity_of,
+)
 from pipeline.settings import Settings
 from pipeline.warehouse import (
     Warehouse,
@@ -81,7 +86,7 @@ class MonitorStep:
         new_periods = monitor_work.unmonitored_periods(cur)
         detail: dict[str, Any] = {"periods": [f"{p:%Y-%m}" for p in new_periods]}
         if model is not None and new_periods:
-            record.drift = self._feature_drift(cur, contract, model, new_periods)
+            record.drift = self._feature_drift(cur, contract, model, new_periods, record)
             record.drift += self._score_drift(cur, model, new_periods)
         threshold = (model or {}).get("threshold") or self.settings.dataset.decision_threshold
         touched = monitor_work.realised_periods_to_refresh(cur, state.pub.replace_periods)
@@ -127,6 +132,7 @@ class MonitorStep:
             return {
                 "version": new.version,
                 "train_from": i["train_from"],
+                "holdout_from": i["holdout_from"],
                 "holdout_to": i["holdout_to"],
                 "roc_auc": i["metrics"].get("roc_auc"),
                 "threshold": i.get("threshold"),
@@ -139,6 +145,7 @@ class MonitorStep:
         return {
             "version": champion["version"],
             "train_from": champion["train_from"],
+            "holdout_from": champion["holdout_from"],
             "holdout_to": champion["holdout_to"],
             "roc_auc": champion.get("roc_auc"),
             "threshold": champion.get("threshold"),
@@ -154,8 +161,46 @@ class MonitorStep:
             return [p for p in all_periods if p < period][-m.rolling_periods :]
         return [p for p in all_periods if model["train_from"] <= p <= model["holdout_to"]]
 
+    def _reference(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        contract,
+        model: dict,
+        periods: list[date],
+        segments: list[str],
+        record: MonitorRecord,
+    ) -> WindowReference:
+        """The reference window's counts: stored ones when the same window was counted before
+        (a champion's training window), else counted now and stored with the run."""
+        m = self.settings.monitoring
+        counting = {
+            "numeric": contract.numeric,
+            "categorical": contract.categorical,
+            "periods": list(periods),
+            "segments": segments,
+            "bins": m.bins,
+            "numeric_method": m.numeric_method,
+            "categorical_method": m.categorical_method,
+            "thresholds": m.thresholds or None,
+        }
+        key = reference_store.cache_key(
+            version=model["version"], rows=monitor_work.rows_in(cur, periods), **counting
+        )
+        cached = evidence.cached_reference(self.wh, key)
+        if cached is not None:
+            return reference_store.from_json(cached, source="all_clean")
+        reference = build_reference(cur, source="all_clean", **counting)
+        if m.reference == "training":
+            record.references.append((key, model["version"], reference_store.to_json(reference)))
+        return reference
+
     def _feature_drift(
-        self, cur: duckdb.DuckDBPyConnection, contract, model: dict, periods: list[date]
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        contract,
+        model: dict,
+        periods: list[date],
+        record: MonitorRecord,
     ) -> list[dict[str, Any]]:
         m = self.settings.monitoring
         segments = [s for s in self.settings.dataset.segments if s in contract.categorical]
@@ -166,18 +211,7 @@ class MonitorStep:
         for ref_periods, current in groups.items():
             if not ref_periods:
                 continue
-            reference = build_reference(
-                cur,
-                contract.numeric,
-                contract.categorical,
-                list(ref_periods),
-                segments,
-                source="all_clean",
-                bins=m.bins,
-                numeric_method=m.numeric_method,
-                categorical_method=m.categorical_method,
-                thresholds=m.thresholds or None,
-            )
+            reference = self._reference(cur, contract, model, list(ref_periods), segments, record)
             for cell in drift_by_period(
                 cur, reference, current, source="all_clean", min_rows=m.segment_min_rows
             ):
@@ -232,7 +266,7 @@ class MonitorStep:
                     "segment_column": ALL,
                     "segment_value": ALL,
                     "reference_version": model["version"],
-                    "reference_from": model["holdout_to"],
+                    "reference_from": model["holdout_from"],  # its holdout scores
                     "reference_to": model["holdout_to"],
                     "method": result.method,
                     "statistic": result.statistic,

@@ -357,6 +357,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 promoted      BOOLEAN,
                 outcome       VARCHAR
             )""",
+            """CREATE TABLE monitor_references (
+                cache_key     VARCHAR PRIMARY KEY,
+                created_at    TIMESTAMP NOT NULL,
+                model_version INTEGER,
+                payload       VARCHAR NOT NULL
+            )""",
             "ALTER TABLE alerts ADD COLUMN period DATE",
             "ALTER TABLE alerts ADD COLUMN muted_until TIMESTAMP",
             "ALTER TABLE alerts ADD COLUMN delivery VARCHAR",

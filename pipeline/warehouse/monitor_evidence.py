@@ -70,3 +70,9 @@ def score_reference(wh: Warehouse, version: int) -> str | None:
     """The stored holdout score histogram (JSON) of ``version``."""
     row = wh.read("SELECT score_reference FROM models WHERE version = ?", [version])
     return None if row.empty else row["score_reference"].iloc[0]
+
+
+def cached_reference(wh: Warehouse, key: str) -> str | None:
+    """A window reference counted before under ``key`` (JSON), or None."""
+    row = wh.read("SELECT payload FROM monitor_references WHERE cache_key = ?", [key])
+    return None if row.empty else row["payload"].iloc[0]

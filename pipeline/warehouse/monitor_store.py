@@ -54,6 +54,7 @@ class MonitorRecord:
     drafts: list[alerts.AlertDraft] = field(default_factory=list)
     clears: list[tuple[str, str, str]] = field(default_factory=list)
     quality: pd.DataFrame | None = None
+    references: list[tuple[str, int | None, str]] = field(default_factory=list)  # key, v, JSON
     raised: list[int] = field(default_factory=list)  # filled when published
 
 
@@ -130,6 +131,11 @@ def write_quality(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, run_id: i
 def publish_monitoring(cur: duckdb.DuckDBPyConnection, m: MonitorRecord, run_id: int) -> None:
     """Write the monitor step's drift, realised performance and alerts."""
     write_drift(cur, m.drift, run_id)
+    for key, version, payload in m.references:
+        cur.execute(
+            "INSERT OR REPLACE INTO monitor_references VALUES (?, ?, ?, ?)",
+            [key, utcnow(), version, payload],
+        )
     if m.quality is not None:
         write_quality(cur, m.quality, run_id)
     if m.realised is not None:

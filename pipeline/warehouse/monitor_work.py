@@ -72,3 +72,13 @@ def realised_periods_to_refresh(cur: duckdb.DuckDBPyConnection, replaced: list[d
         [list(replaced)],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def rows_in(cur: duckdb.DuckDBPyConnection, periods: list[date]) -> int:
+    """Clean rows (published or staged) in ``periods``."""
+    return int(
+        cur.execute(
+            "SELECT count(*) FROM all_clean WHERE list_contains(?::DATE[], _period)",
+            [list(periods)],
+        ).fetchone()[0]
+    )

@@ -70,6 +70,8 @@ def test_each_run_publishes_drift_quality_and_performance(
         clock.advance()
         second = run_ok(runner)
         assert wh.scalar("SELECT max(period) FROM drift_results").month == 6
+        # v1 is still champion: its training window's counts were stored once and reused.
+        assert wh.scalar("SELECT count(*) FROM monitor_references") == 1
         realised = wh.read(
             "SELECT DISTINCT period FROM performance WHERE kind = 'realised' ORDER BY 1"
         ).period
