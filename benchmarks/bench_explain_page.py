@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 from bench_data_page import _p95, _timed  # the timing helpers every page benchmark shares
-from bench_models_page import _sent  # encodes an answer as Dash sends it
+from bench_models_page import _built, _time_sent  # shared by the page benchmarks
 
 from pipeline.demo import build_demo_files
 from pipeline.democlock import DemoClock
@@ -192,15 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"the pipeline run failed: {reason}\n")
             return 2
         store_synthetic_explanation(wh, SYNTHETIC_VERSION, SYNTHETIC_FEATURES, POINTS)
-        counts = {
-            t: wh.scalar(f"SELECT count(*) FROM {t}")
-            for t in ("serving_facts", "explain_importance", "explain_points", "fairness_groups")
-        }
-        sys.stdout.write(
-            "built "
-            + ", ".join(f"{t}: {n:,}" for t, n in counts.items())
-            + f" in {time.perf_counter() - started:.1f} s\n"
-        )
+        tables = ("serving_facts", "explain_importance", "explain_points", "fairness_groups")
+        sys.stdout.write(_built(wh, tables, started))
         create_app(settings, wh, runner.start_run)
         from app.pages import explain  # pages register themselves once an app exists
         from app.services import services
@@ -224,10 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         worst = 0.0
         for name, fn in explain_cases(random.Random(7), entities[1:]).items():
-            call = _sent(fn)
-            call()  # warm-up: first query plans, Dash component classes
-            timings = _timed(call, args.repeat)
-            p50, p95 = statistics.median(timings), _p95(timings)
+            p50, p95 = _time_sent(fn, args.repeat)
             worst = max(worst, p95)
             out.append(f"{name:42} {p50:8.1f} {p95:8.1f} {p50 / base:15.1f}")
         out.append(

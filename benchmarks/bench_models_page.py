@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,31 @@ def _sent(fn: Callable[[], Any]) -> Callable[[], str]:
     return lambda: to_json_plotly(_answer(fn()))
 
 
+def _time_sent(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """p50 and p95 in ms of calling ``fn`` and encoding its answer as Dash sends it, after one
+    warm-up call (first query plans, Dash component classes)."""
+    call = _sent(fn)
+    call()
+    timings = _timed(call, repeat)
+    return statistics.median(timings), _p95(timings)
+
+
+def _built(wh: Warehouse, tables: Sequence[str], started: float) -> str:
+    """``"built t: 1,234, ... in 1.2 s"`` and a newline: what a benchmark's warehouse holds and
+    how long building it took since ``started`` (``time.perf_counter()``)."""
+    counts = {t: wh.scalar(f"SELECT count(*) FROM {t}") for t in tables}
+    return (
+        "built "
+        + ", ".join(f"{t}: {n:,}" for t, n in counts.items())
+        + f" in {time.perf_counter() - started:.1f} s\n"
+    )
+
+
+def _busy(trigger: str, user: str | None, **flow: Any) -> RunRequest:
+    """A run starter that always answers "already running": no timed callback starts a run."""
+    return RunRequest(False, 1001, "already running (run #1001, started by bench)")
+
+
 def models_cases(rng: random.Random, aliases: dict[str, int]) -> dict[str, Callable[[], Any]]:
     """Each Model review callback as a no-argument call with varied inputs (app already made)."""
     from app.pages import _models_promotion as promotion
@@ -302,20 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         wh = Warehouse(Path(tmp) / "warehouse.duckdb")
         aliases = build_registry(wh, args.versions)
-        counts = {
-            t: wh.scalar(f"SELECT count(*) FROM {t}")
-            for t in ("models", "alias_history", "model_evaluations", "model_segment_metrics")
-        }
-        sys.stdout.write(
-            "built "
-            + ", ".join(f"{t}: {n:,}" for t, n in counts.items())
-            + f" in {time.perf_counter() - started:.1f} s\n"
-        )
-
-        def busy(trigger: str, user: str | None, **flow: Any) -> RunRequest:
-            return RunRequest(False, 1001, "already running (run #1001, started by bench)")
-
-        create_app(settings, wh, busy)
+        tables = ("models", "alias_history", "model_evaluations", "model_segment_metrics")
+        sys.stdout.write(_built(wh, tables, started))
+        create_app(settings, wh, _busy)
         baseline = _timed(lambda: wh.read("SELECT 1"), args.repeat)
         base = statistics.median(baseline)
         head = f"{'callback':40} {'p50 ms':>8} {'p95 ms':>8} {'p50 / baseline':>15}\n"
@@ -326,10 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         worst = 0.0
         for name, fn in models_cases(random.Random(7), aliases).items():
-            call = _sent(fn)
-            call()  # warm-up: first query plans, Dash component classes
-            timings = _timed(call, args.repeat)
-            p50, p95 = statistics.median(timings), _p95(timings)
+            p50, p95 = _time_sent(fn, args.repeat)
             worst = max(worst, p95)
             sys.stdout.write(f"{name:40} {p50:8.1f} {p95:8.1f} {p50 / base:15.1f}\n")
         sys.stdout.write(f"worst p95 {worst:.1f} ms (goal {GOAL_MS} ms)\n")

@@ -30,9 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from bench_data_page import _p95, _timed  # the timing helpers every page benchmark shares
-from bench_models_page import _sent
+from bench_models_page import _built, _busy, _time_sent  # shared by the page benchmarks
 
-from pipeline.runner import RunRequest
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse, utcnow
 
@@ -247,20 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         wh = Warehouse(Path(tmp) / "warehouse.duckdb")
         names = build_world(wh, args.periods, args.features)
-        counts = {
-            t: wh.scalar(f"SELECT count(*) FROM {t}")
-            for t in ("drift_results", "data_quality", "performance", "alerts")
-        }
-        sys.stdout.write(
-            "built "
-            + ", ".join(f"{t}: {n:,}" for t, n in counts.items())
-            + f" in {time.perf_counter() - started:.1f} s\n"
-        )
-
-        def busy(trigger: str, user: str | None, **flow: Any) -> RunRequest:
-            return RunRequest(False, 1001, "already running (run #1001, started by bench)")
-
-        create_app(settings, wh, busy)
+        tables = ("drift_results", "data_quality", "performance", "alerts")
+        sys.stdout.write(_built(wh, tables, started))
+        create_app(settings, wh, _busy)
         whole = reads_monitor.Segment()
         baselines = {
             "baseline: SELECT 1 via Warehouse.read": lambda: wh.read("SELECT 1"),
@@ -278,10 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(f"{name:40} {p50:8.1f} {_p95(timings):8.1f} {p50 / base:13.1f}\n")
         worst, heatmap_p50 = 0.0, 0.0
         for name, fn in monitor_cases(random.Random(7), names).items():
-            call = _sent(fn)
-            call()  # warm-up: first query plans, Dash component classes
-            timings = _timed(call, args.repeat)
-            p50, p95 = statistics.median(timings), _p95(timings)
+            p50, p95 = _time_sent(fn, args.repeat)
             worst = max(worst, p95)
             if name == "update_heatmap (whole batch)":
                 heatmap_p50 = p50

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +18,19 @@ def is_missing(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+def floats(values: Sequence[Any] | None) -> list[float | None]:
+    """Plain floats, None where a value is missing or not finite (plotly draws a gap); an empty
+    list for None."""
+    out: list[float | None] = []
+    for value in values if values is not None else []:
+        if is_missing(value):
+            out.append(None)
+            continue
+        number = float(value)
+        out.append(number if math.isfinite(number) else None)
+    return out
 
 
 def format_money(value: float | None, currency: str = "$") -> str:

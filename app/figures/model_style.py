@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 
-from app.figures.formatting import is_missing
+from app.figures.formatting import floats
 from app.figures.theme import (
     DANGER,
     INFO,
+    LEGEND_BELOW,
     MUTED,
     PRIMARY,
     SECONDARY,
@@ -39,17 +39,6 @@ MAX_VERSION_TICKS = 16
 MAX_ANNOTATED_CHAMPIONS = 3
 
 UNIT_RANGE = [-0.01, 1.01]  # 0-100 % with room for the line width at the edges
-# The legend sits at the bottom of the figure (container coordinates, so its place does not
-# depend on the plot area), under the x axis title: long version labels never hit the title.
-LEGEND_BELOW = {
-    "orientation": "h",
-    "yref": "container",
-    "y": 0.01,
-    "yanchor": "bottom",
-    "x": 0.0,
-    "xanchor": "left",
-    "bgcolor": "rgba(255,255,255,0)",
-}
 
 TREND_TITLE = "Model quality per version"
 ROC_TITLE = "ROC curve: churners caught vs stayers flagged"
@@ -68,22 +57,10 @@ def label_colours(labels: Iterable[str]) -> dict[str, str]:
     return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
 
 
-def _floats(values: Sequence[Any] | None) -> list[float | None]:
-    """Plain floats, with None where a value is missing or not finite."""
-    out: list[float | None] = []
-    for value in values if values is not None else []:
-        if is_missing(value):
-            out.append(None)
-            continue
-        number = float(value)
-        out.append(number if math.isfinite(number) else None)
-    return out
-
-
 def _section(payload: Mapping[str, Any] | None, name: str, *keys: str) -> list[list] | None:
     """The lists ``keys`` of ``payload[name]`` as floats, or None when absent or empty."""
     part = (payload or {}).get(name) or {}
-    columns = [_floats(part.get(key)) for key in keys]
+    columns = [floats(part.get(key)) for key in keys]
     if not columns or not columns[0] or any(len(c) != len(columns[0]) for c in columns):
         return None
     return columns

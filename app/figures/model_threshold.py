@@ -15,7 +15,6 @@ from app.figures.formatting import format_count, format_money, format_pct, is_mi
 from app.figures.model_style import (
     CONFUSION_HEIGHT,
     CONFUSION_TITLE,
-    LEGEND_BELOW,
     MARK_COLOURS,
     NO_CURVES,
     PROFIT_HEIGHT,
@@ -23,6 +22,7 @@ from app.figures.model_style import (
     label_colours,
 )
 from app.figures.theme import (
+    LEGEND_BELOW,
     MUTED,
     PRIMARY,
     TEMPLATE,

@@ -9,20 +9,19 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.figures.formatting import is_missing
+from app.figures.formatting import floats, is_missing
 from app.figures.model_style import (
     CHALLENGER_COLOUR,
     CHAMPION_COLOUR,
-    LEGEND_BELOW,
     MAX_ANNOTATED_CHAMPIONS,
     MAX_MARKED_POINTS,
     MAX_VERSION_TICKS,
     METRIC_COLOURS,
     TREND_HEIGHT,
     TREND_TITLE,
-    _floats,
 )
 from app.figures.theme import (
+    LEGEND_BELOW,
     MUTED,
     TEMPLATE,
     empty_figure,
@@ -90,7 +89,7 @@ def metric_trend(versions: pd.DataFrame) -> go.Figure:
         ("pr_auc", "PR AUC", 1),
         ("brier", "Brier score", 2),
     ):
-        values = _floats(data[column]) if column in data else [None] * len(data)
+        values = floats(data[column]) if column in data else [None] * len(data)
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -120,7 +119,7 @@ def metric_trend(versions: pd.DataFrame) -> go.Figure:
         for k, (column, row) in enumerate((("roc_auc", 1), ("pr_auc", 1), ("brier", 2))):
             if column not in data:
                 continue
-            values = _floats(data[column])
+            values = floats(data[column])
             fig.add_trace(
                 go.Scatter(
                     x=[x[i] for i in rows],

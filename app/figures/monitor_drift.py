@@ -16,9 +16,10 @@ from app.figures.monitor_style import (
     SEVERITIES,
     SEVERITY_FILL,
     SEVERITY_LABEL,
+    legend_key,
     title,
 )
-from app.figures.theme import PRIMARY, TEMPLATE, empty_figure
+from app.figures.theme import LEGEND_BELOW, PRIMARY, TEMPLATE, empty_figure
 from pipeline.monitoring.result import NAMES
 
 HEATMAP_TITLE = "Feature drift by month"
@@ -121,18 +122,14 @@ def drift_heatmap(
     ]
     # The legend: one square per severity (no data; the heatmap itself has no legend entry).
     traces += [
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            name=SEVERITY_LABEL[severity],
+        legend_key(
+            SEVERITY_LABEL[severity],
             marker={
                 "symbol": "square",
                 "size": 14,
                 "color": SEVERITY_FILL[severity],
                 "line": {"color": "#b8c2c8", "width": 1},
             },
-            hoverinfo="skip",
         )
         for severity in SEVERITIES
     ]
@@ -246,14 +243,7 @@ def distribution_figure(cell: Mapping[str, Any] | None) -> go.Figure:
         bargroupgap=0.05,
         height=420,
         margin={"l": 64, "r": 16, "t": 84, "b": 130 if many else 96},
-        legend={
-            "orientation": "h",
-            "yref": "container",
-            "y": 0.01,
-            "yanchor": "bottom",
-            "x": 0.0,
-            "xanchor": "left",
-        },
+        legend=LEGEND_BELOW,
         yaxis={"title": "share of rows", "tickformat": ".0%", "rangemode": "tozero"},
         xaxis={
             "type": "category",

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.figures.formatting import format_month
-from app.figures.monitor_style import GRAPH_MARGIN, floats, month_axis, title
+from app.figures.formatting import floats, format_month
+from app.figures.monitor_style import GRAPH_MARGIN, month_axis, title
 from app.figures.theme import DANGER, MUTED, PRIMARY, TEMPLATE, empty_figure
 
 QUALITY_TITLE = "Data quality per month"

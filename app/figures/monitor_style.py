@@ -6,11 +6,11 @@ ok, watch and drift stay apart for readers with any kind of colour blindness and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from app.figures.formatting import format_month, is_missing
 from app.figures.theme import DANGER, INFO, MUTED, PRIMARY, SUCCESS, WARNING
@@ -34,15 +34,6 @@ REALISED_COLOUR = PRIMARY
 PROMOTION_COLOUR = SUCCESS
 RETRAIN_COLOUR = "#8e44ad"
 
-LEGEND_BELOW = {
-    "orientation": "h",
-    "yref": "container",
-    "y": 0.01,
-    "yanchor": "bottom",
-    "x": 0.0,
-    "xanchor": "left",
-    "bgcolor": "rgba(255,255,255,0)",
-}
 GRAPH_MARGIN = {"l": 72, "r": 24, "t": 84, "b": 96}
 
 METRIC_NAMES = {
@@ -54,16 +45,21 @@ METRIC_NAMES = {
 EVENT_COLUMNS = ["happened_at", "kind", "period", "version", "severity", "text"]
 
 
-def floats(values: Sequence[Any]) -> list[float | None]:
-    """Plain floats, None where a value is missing or not finite (plotly draws a gap)."""
-    out: list[float | None] = []
-    for value in values:
-        if is_missing(value):
-            out.append(None)
-            continue
-        number = float(value)
-        out.append(number if math.isfinite(number) else None)
-    return out
+def legend_key(
+    name: str, *, marker: dict[str, Any] | None = None, line: dict[str, Any] | None = None
+) -> go.Scatter:
+    """A legend entry that draws nothing: a marker key when ``marker`` is given, else a line
+    key. For what a chart shows without a trace of its own (coloured points, heatmap cells,
+    event lines)."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers" if marker else "lines",
+        name=name,
+        marker=marker,
+        line=line,
+        hoverinfo="skip",
+    )
 
 
 def title(text: str, subtitle: str | None = None) -> dict[str, Any]:

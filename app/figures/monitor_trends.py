@@ -11,13 +11,12 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.figures.formatting import format_count, is_missing
+from app.figures.formatting import floats, format_count, is_missing
 from app.figures.monitor_style import (
     ALERT_COLOURS,
     BAND_FILL,
     ESTIMATE_COLOUR,
     GRAPH_MARGIN,
-    LEGEND_BELOW,
     METRIC_NAMES,
     PROMOTION_COLOUR,
     REALISED_COLOUR,
@@ -28,12 +27,20 @@ from app.figures.monitor_style import (
     by_month,
     event_hover,
     event_marks,
-    floats,
+    legend_key,
     month_axis,
     placed,
     title,
 )
-from app.figures.theme import DANGER, MUTED, PRIMARY, TEMPLATE, WARNING, empty_figure
+from app.figures.theme import (
+    DANGER,
+    LEGEND_BELOW,
+    MUTED,
+    PRIMARY,
+    TEMPLATE,
+    WARNING,
+    empty_figure,
+)
 from pipeline.monitoring.result import NAMES, P_VALUE_METHODS
 
 PREDICTION_TITLE = "Prediction drift: has the score distribution moved?"
@@ -133,27 +140,13 @@ def prediction_drift_figure(
         ),
     ]
     traces += [  # legend keys for the coloured points
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            name=severity,
-            marker={"color": SEVERITY_MARKER[severity], "size": 10},
-            hoverinfo="skip",
-        )
+        legend_key(severity, marker={"color": SEVERITY_MARKER[severity], "size": 10})
         for severity in SEVERITIES[1:]
     ]
     shown = placed(events, x)
     shapes, notes = event_marks(shown, max_labels=PREDICTION_LABELS)
     traces += [  # legend keys for the dotted lines
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="lines",
-            name=name,
-            line={"color": colour, "width": 1.5, "dash": "dot"},
-            hoverinfo="skip",
-        )
+        legend_key(name, line={"color": colour, "width": 1.5, "dash": "dot"})
         for kind, name, colour in (
             ("promotion", "new champion", PROMOTION_COLOUR),
             ("retrain", "retrain", RETRAIN_COLOUR),

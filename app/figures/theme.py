@@ -33,6 +33,18 @@ STATUS_COLOURS = {
     "skipped": SECONDARY,
 }
 
+# A legend under the plot, at the bottom of the figure (container coordinates, so its place does
+# not depend on the plot area), below the x axis title: long labels never hit the title.
+LEGEND_BELOW = {
+    "orientation": "h",
+    "yref": "container",
+    "y": 0.01,
+    "yanchor": "bottom",
+    "x": 0.0,
+    "xanchor": "left",
+    "bgcolor": "rgba(255,255,255,0)",
+}
+
 FONT_FAMILY = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", '
     '"Liberation Sans", Arial, sans-serif'

@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from app.components.filters import labelled_select
 from app.pages import _data_quarantine as quarantine
 from app.pages._data_state import ALL, Choices, DataState
 from pipeline.contract import Contract
@@ -72,13 +73,6 @@ def _loading(component_id: str) -> dcc.Loading:
     return dcc.Loading(html.Div(id=component_id), delay_show=300, type="dot")
 
 
-def _select(label: str, control_id: str, choices: list[dict[str, str]], value: Any) -> list:
-    return [
-        dbc.Label(label, html_for=control_id, class_name="small text-muted mb-1"),
-        dbc.Select(id=control_id, options=choices, value=value, size="sm"),
-    ]
-
-
 def _sections_top() -> list:
     return [
         card(
@@ -123,11 +117,12 @@ def _exploration(state: DataState, choices: Choices, contract: Contract | None) 
     control = dbc.Row(
         [
             dbc.Col(
-                _select(
+                labelled_select(
                     "Feature",
                     Ids.FEATURE,
                     feature_options(state.features, contract),
                     choices.feature,
+                    size="sm",
                 ),
                 xs=12,
                 md=4,
@@ -182,17 +177,20 @@ def _quarantine(state: DataState, choices: Choices) -> dbc.Card:
     controls = dbc.Row(
         [
             dbc.Col(
-                _select(
+                labelled_select(
                     "Batch",
                     Ids.Q_BATCH,
                     options(state.quarantine_batches, "All batches"),
                     choices.batch,
+                    size="sm",
                 ),
                 xs=12,
                 md=4,
             ),
             dbc.Col(
-                _select("Rule", Ids.Q_RULE, options(state.rules, "All rules"), choices.rule),
+                labelled_select(
+                    "Rule", Ids.Q_RULE, options(state.rules, "All rules"), choices.rule, size="sm"
+                ),
                 xs=12,
                 md=3,
             ),

@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 import pandas as pd
 
-from app.components.empty import empty_state
 from app.components.freshness import freshness_text
+from app.components.waiting import Words, latest_run_card
 from app.figures.formatting import format_month, is_missing
 from app.services import Services
 from pipeline.warehouse import reads_data as reads
-from pipeline.warehouse import reads_overview, utcnow
+from pipeline.warehouse import reads_overview
 from pipeline.warehouse.runs import recent_runs
 
 ALL = "*"  # "every batch" / "every rule" in the quarantine selects; never a batch id or rule
@@ -158,38 +158,30 @@ def windows_text(windows: reads.Windows) -> str:
 
 def waiting_card(svc: Services) -> dbc.Card:
     """Why no file has arrived yet: first run under way, failed, or not started."""
-    last = recent_runs(svc.warehouse, 1)
-    if not len(last):
-        return empty_state(
+    return latest_run_card(
+        recent_runs(svc.warehouse, 1),
+        no_run=Words(
             "No data yet",
             "No file has been ingested yet, so there are no batches, statistics or quarantined "
             "rows to show.",
             "Files dropped in the landing folder are picked up by the next pipeline run; "
             "operators can start one from the Runs page with “Retrain now”.",
-            tone="secondary",
-        )
-    run = last.iloc[0]
-    run_id = int(run["run_id"])
-    if run["status"] == "running":
-        elapsed = max(0, int((utcnow() - pd.Timestamp(run["started_at"])).total_seconds()))
-        return empty_state(
+        ),
+        running=Words(
             "The first files are being ingested",
-            f"Run #{run_id} is in progress ({elapsed} s so far).",
+            "Run #{run_id} is in progress ({elapsed} s so far).",
             "This page fills in by itself when the run publishes its batches.",
-            busy=True,
-        )
-    if run["status"] == "failed":
-        return empty_state(
+        ),
+        failed=Words(
             "No data yet: the last run failed",
-            f"Run #{run_id} stopped with: "
-            f"{'no error recorded' if is_missing(run['error']) else run['error']}.",
+            "Run #{run_id} stopped with: {error}.",
             "Open the Runs page to see which step failed, fix the cause and retrain.",
-            tone="danger",
-        )
-    return empty_state(
-        "No files found",
-        f"Run #{run_id} finished without finding any file to ingest.",
-        "Drop CSV, Parquet or JSON-lines files in the landing folder (or check "
-        "dataset.source), then start a run.",
-        tone="warning",
+        ),
+        finished=Words(
+            "No files found",
+            "Run #{run_id} finished without finding any file to ingest.",
+            "Drop CSV, Parquet or JSON-lines files in the landing folder (or check "
+            "dataset.source), then start a run.",
+            tone="warning",
+        ),
     )

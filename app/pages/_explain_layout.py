@@ -14,6 +14,8 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from app.components.filters import filter_card, labelled_select
+
 
 class Ids(StrEnum):
     """Component ids of the Explain page."""
@@ -74,51 +76,36 @@ def loading(component_id: str, min_height: int | None = None) -> dcc.Loading:
     return dcc.Loading(html.Div(id=component_id, style=style), delay_show=300, type="dot")
 
 
-def _select(label: str, control_id: str, options: list, value: Any, **extra: Any) -> list:
-    return [
-        dbc.Label(label, html_for=control_id, class_name="small text-muted mb-1"),
-        dbc.Select(id=control_id, options=options, value=value, **extra),
-    ]
-
-
 def controls(
     version_options: list, version: int | None, scope_options: list, scope: str | None
 ) -> dbc.Card:
     """The version and scope pickers."""
-    return dbc.Card(
-        dbc.CardBody(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        _select("Model version", Ids.VERSION, version_options, version),
-                        xs=12,
-                        md=6,
-                        lg=4,
-                    ),
-                    dbc.Col(
-                        _select("Explained customers", Ids.SCOPE, scope_options, scope),
-                        id=Ids.SCOPE_COL,
-                        xs=12,
-                        md=6,
-                        lg=4,
-                        style=None if len(scope_options) > 1 else {"display": "none"},
-                    ),
-                    dbc.Col(
-                        html.Div(
-                            "Default: the champion. Effects are in percentage points of churn "
-                            "probability. The choices are kept in the address, so a link "
-                            "restores them.",
-                            className="small text-muted",
-                        ),
-                        lg=4,
-                        class_name="align-self-end",
-                    ),
-                ],
-                class_name="g-3",
+    return filter_card(
+        [
+            dbc.Col(
+                labelled_select("Model version", Ids.VERSION, version_options, version),
+                xs=12,
+                md=6,
+                lg=4,
             ),
-            class_name="py-3",
-        ),
-        class_name="mb-4 filter-bar",
+            dbc.Col(
+                labelled_select("Explained customers", Ids.SCOPE, scope_options, scope),
+                id=Ids.SCOPE_COL,
+                xs=12,
+                md=6,
+                lg=4,
+                style=None if len(scope_options) > 1 else {"display": "none"},
+            ),
+            dbc.Col(
+                html.Div(
+                    "Default: the champion. Effects are in percentage points of churn "
+                    "probability. The choices are kept in the address, so a link restores them.",
+                    className="small text-muted",
+                ),
+                lg=4,
+                class_name="align-self-end",
+            ),
+        ]
     )
 
 
@@ -126,7 +113,7 @@ def dependence_card(feature_options: list, feature: str | None) -> dbc.Card:
     """The feature picker and the dependence plot of the chosen feature."""
     picker = dbc.Row(
         [
-            dbc.Col(_select("Feature", Ids.FEATURE, feature_options, feature), xs=12, md=4),
+            dbc.Col(labelled_select("Feature", Ids.FEATURE, feature_options, feature), xs=12, md=4),
             dbc.Col(html.Div(id=Ids.DIRECTION, className="small"), class_name="align-self-end"),
         ],
         class_name="g-3 mb-2",

@@ -14,6 +14,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
+from app.components.filters import filter_card
 from app.figures.formatting import is_missing
 from app.pages._models_actions import MAX_COMMENT, MIN_COMMENT
 
@@ -281,27 +282,21 @@ def _dropdown(label: str, control_id: str, options: list, value: Any) -> dbc.Col
 
 def compare_bar(options: list, a: int | None, b: int | None) -> dbc.Card:
     """The A and B selectors."""
-    return dbc.Card(
-        dbc.CardBody(
-            dbc.Row(
-                [
-                    _dropdown("Version A (reference)", Ids.A, options, a),
-                    _dropdown("Version B (compared with A)", Ids.B, options, b),
-                    dbc.Col(
-                        html.Div(
-                            "Defaults: A is the champion, B the challenger (or the newest other "
-                            "version). The choice is kept in the address, so a link restores it.",
-                            className="small text-muted",
-                        ),
-                        lg=4,
-                        class_name="align-self-end",
-                    ),
-                ],
-                class_name="g-3",
+    return filter_card(
+        [
+            _dropdown("Version A (reference)", Ids.A, options, a),
+            _dropdown("Version B (compared with A)", Ids.B, options, b),
+            dbc.Col(
+                html.Div(
+                    "Defaults: A is the champion, B the challenger (or the newest other "
+                    "version). The choice is kept in the address, so a link restores it.",
+                    className="small text-muted",
+                ),
+                lg=4,
+                class_name="align-self-end",
             ),
-            class_name="py-3",
-        ),
-        class_name="mb-3 filter-bar",
+        ],
+        margin="mb-3",
     )
 
 

@@ -16,11 +16,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from app.components.empty import empty_state
+from app.components.waiting import Words, latest_run_card
 from app.figures.formatting import is_missing
 from app.services import Services
 from pipeline.warehouse import reads_models as reads
-from pipeline.warehouse import utcnow
 from pipeline.warehouse.alerts import open_alerts
 from pipeline.warehouse.runs import recent_runs, run_steps
 
@@ -198,39 +197,34 @@ def waiting_card(svc: Services) -> dbc.Card:
         f"No model yet: the first model is trained when {needed} months of labels have arrived "
         "(the latest labelled month is held out to measure it)."
     )
-    last = recent_runs(svc.warehouse, 1)
-    if last.empty:
-        return empty_state(
+
+    def finished(run_id: int) -> Words:
+        note = _train_note(svc.warehouse, run_id)
+        return Words(
             "No model yet",
-            why,
+            why + (f" The last run's training step said: {note}." if note else ""),
+            "Each run checks again; this page fills in by itself.",
+        )
+
+    return latest_run_card(
+        recent_runs(svc.warehouse, 1),
+        why=why,
+        no_run=Words(
+            "No model yet",
+            "{why}",
             "The scheduler starts the first run shortly; this page fills in by itself.",
-            tone="secondary",
-        )
-    run = last.iloc[0]
-    run_id = int(run["run_id"])
-    if run["status"] == "running":
-        elapsed = max(0, int((utcnow() - pd.Timestamp(run["started_at"])).total_seconds()))
-        step = "starting" if is_missing(run["current_step"]) else f"at step “{run['current_step']}”"
-        return empty_state(
+        ),
+        running=Words(
             "A run is in progress",
-            f"{why} Run #{run_id} is {step} ({elapsed} s so far).",
+            "{why} Run #{run_id} is {doing} ({elapsed} s so far).",
             "This page fills in by itself when a model has been trained.",
-            busy=True,
-        )
-    if run["status"] == "failed":
-        error = "no error recorded" if is_missing(run["error"]) else str(run["error"])
-        return empty_state(
+        ),
+        failed=Words(
             "No model yet: the last run failed",
-            f"{why} Run #{run_id} stopped with: {error}.",
+            "{why} Run #{run_id} stopped with: {error}.",
             "Open the Runs page to see which step failed.",
-            tone="danger",
-        )
-    note = _train_note(svc.warehouse, run_id)
-    return empty_state(
-        "No model yet",
-        why + (f" The last run's training step said: {note}." if note else ""),
-        "Each run checks again; this page fills in by itself.",
-        tone="secondary",
+        ),
+        finished=finished,
     )
 
 

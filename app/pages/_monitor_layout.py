@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from app.components.filters import filter_card, labelled_select
 from app.pages._explain_layout import GRAPH_CONFIG, card, loading
 
 HEATMAP_ROOM = 420  # px kept for the heatmap while it loads
@@ -57,55 +58,40 @@ MUTE_OPTIONS = [
 ]
 
 
-def _select(label: str, control_id: str, options: list, value: Any, **extra: Any) -> list:
-    return [
-        dbc.Label(label, html_for=control_id, class_name="small text-muted mb-1"),
-        dbc.Select(id=control_id, options=options, value=value, **extra),
-    ]
-
-
 def filter_bar(segment_options: list, segment: str) -> dbc.Card:
     """The segment picker, what it drives, and where retraining is started."""
-    return dbc.Card(
-        dbc.CardBody(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        _select("Segment", Ids.SEGMENT, segment_options, segment, size="sm"),
-                        xs=12,
-                        md=4,
-                        lg=3,
-                    ),
-                    dbc.Col(
-                        html.Div(
-                            "The segment drives the heatmap, the distributions and the "
-                            "performance chart. Choices are kept in the address, so a link "
-                            "restores them.",
-                            className="small text-muted",
-                        ),
-                        md=5,
-                        class_name="align-self-end",
-                    ),
-                    dbc.Col(
-                        html.Div(
-                            [
-                                "Plumbline retrains by itself when its policy says so (see "
-                                "below). To retrain now, use ",
-                                dcc.Link("Retrain now on the Runs page", href="/runs"),
-                                ".",
-                            ],
-                            className="small",
-                        ),
-                        md=3,
-                        lg=4,
-                        class_name="align-self-end",
-                    ),
-                ],
-                class_name="g-3",
+    return filter_card(
+        [
+            dbc.Col(
+                labelled_select("Segment", Ids.SEGMENT, segment_options, segment, size="sm"),
+                xs=12,
+                md=4,
+                lg=3,
             ),
-            class_name="py-3",
-        ),
-        class_name="mb-4 filter-bar",
+            dbc.Col(
+                html.Div(
+                    "The segment drives the heatmap, the distributions and the performance "
+                    "chart. Choices are kept in the address, so a link restores them.",
+                    className="small text-muted",
+                ),
+                md=5,
+                class_name="align-self-end",
+            ),
+            dbc.Col(
+                html.Div(
+                    [
+                        "Plumbline retrains by itself when its policy says so (see below). To "
+                        "retrain now, use ",
+                        dcc.Link("Retrain now on the Runs page", href="/runs"),
+                        ".",
+                    ],
+                    className="small",
+                ),
+                md=3,
+                lg=4,
+                class_name="align-self-end",
+            ),
+        ]
     )
 
 
@@ -131,8 +117,10 @@ def cell_card(
     """The chosen cell's distributions and verdict; month and feature pickers on top."""
     pickers = dbc.Row(
         [
-            dbc.Col(_select("Month", Ids.PERIOD, period_options, period, size="sm"), xs=6),
-            dbc.Col(_select("Feature", Ids.FEATURE, feature_options, feature, size="sm"), xs=6),
+            dbc.Col(labelled_select("Month", Ids.PERIOD, period_options, period, size="sm"), xs=6),
+            dbc.Col(
+                labelled_select("Feature", Ids.FEATURE, feature_options, feature, size="sm"), xs=6
+            ),
         ],
         class_name="g-2 mb-3",
     )
@@ -147,7 +135,9 @@ def cell_card(
 def performance_card(metric_options: list, metric: str) -> dbc.Card:
     """Estimated and realised performance with the metric picker."""
     picker = dbc.Row(
-        dbc.Col(_select("Metric", Ids.METRIC, metric_options, metric, size="sm"), xs=6, md=3),
+        dbc.Col(
+            labelled_select("Metric", Ids.METRIC, metric_options, metric, size="sm"), xs=6, md=3
+        ),
         class_name="mb-2",
     )
     return card(
@@ -259,8 +249,7 @@ def alerts_card() -> dbc.Card:
             ),
             dbc.Col(
                 [
-                    dbc.Label("Mute", html_for=Ids.MUTE_FOR, class_name="small text-muted mb-1"),
-                    dbc.Select(id=Ids.MUTE_FOR, options=MUTE_OPTIONS, value="7", size="sm"),
+                    *labelled_select("Mute", Ids.MUTE_FOR, MUTE_OPTIONS, "7", size="sm"),
                     html.Div(
                         [
                             dbc.Button(

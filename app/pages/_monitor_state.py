@@ -14,13 +14,12 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 import pandas as pd
 
-from app.components.empty import empty_state
+from app.components.waiting import Words, latest_run_card
 from app.figures.formatting import format_month, is_missing
 from app.figures.monitor import period_key
 from app.figures.monitor_style import METRIC_NAMES
 from app.services import Services
 from pipeline.warehouse import reads_monitor as reads
-from pipeline.warehouse import utcnow
 from pipeline.warehouse.reads_monitor import Segment
 from pipeline.warehouse.runs import recent_runs
 
@@ -193,41 +192,31 @@ def summary_text(svc: Services) -> str:
 
 def waiting_card(svc: Services) -> dbc.Card:
     """Why nothing is monitored yet: no run, a run under way, a failure, or no scored month."""
-    why = (
-        "Monitoring starts after the first model scores a month: each run then compares the "
-        "month's customers and scores with the model's training data, and its estimated "
-        "performance with the realised one once labels arrive."
-    )
-    last = recent_runs(svc.warehouse, 1)
-    if last.empty:
-        return empty_state(
+    return latest_run_card(
+        recent_runs(svc.warehouse, 1),
+        why=(
+            "Monitoring starts after the first model scores a month: each run then compares the "
+            "month's customers and scores with the model's training data, and its estimated "
+            "performance with the realised one once labels arrive."
+        ),
+        no_run=Words(
             "Nothing monitored yet",
-            why,
+            "{why}",
             "The scheduler starts the first run shortly; this page fills in by itself.",
-            tone="secondary",
-        )
-    run = last.iloc[0]
-    run_id = int(run["run_id"])
-    if run["status"] == "running":
-        elapsed = max(0, int((utcnow() - pd.Timestamp(run["started_at"])).total_seconds()))
-        step = "starting" if is_missing(run["current_step"]) else f"at step “{run['current_step']}”"
-        return empty_state(
+        ),
+        running=Words(
             "A run is in progress",
-            f"{why} Run #{run_id} is {step} ({elapsed} s so far).",
+            "{why} Run #{run_id} is {doing} ({elapsed} s so far).",
             "This page fills in by itself when the run has monitored its month.",
-            busy=True,
-        )
-    if run["status"] == "failed":
-        error = "no error recorded" if is_missing(run["error"]) else str(run["error"])
-        return empty_state(
+        ),
+        failed=Words(
             "Nothing monitored yet: the last run failed",
-            f"{why} Run #{run_id} stopped with: {error}.",
+            "{why} Run #{run_id} stopped with: {error}.",
             "Open the Runs page to see which step failed.",
-            tone="danger",
-        )
-    return empty_state(
-        "Nothing monitored yet",
-        f"{why} Run #{run_id} finished without monitoring a month (no model had scored one).",
-        "Each run checks again; this page fills in by itself.",
-        tone="secondary",
+        ),
+        finished=Words(
+            "Nothing monitored yet",
+            "{why} Run #{run_id} finished without monitoring a month (no model had scored one).",
+            "Each run checks again; this page fills in by itself.",
+        ),
     )

@@ -15,12 +15,10 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 import pandas as pd
 
-from app.components.empty import empty_state
 from app.components.freshness import freshness_text
-from app.figures.formatting import is_missing
+from app.components.waiting import Words, latest_run_card
 from app.services import Services
 from pipeline.warehouse import reads_overview as reads
-from pipeline.warehouse import utcnow
 from pipeline.warehouse.runs import recent_runs
 
 DEFAULT_MONTHS = 12
@@ -158,41 +156,32 @@ def load_data_state(svc: Services) -> DataState:
 
 def waiting_card(svc: Services) -> dbc.Card:
     """Why there is nothing to show yet: first run under way, failed, or not started."""
-    last = recent_runs(svc.warehouse, 1)
-    if not len(last):
-        return empty_state(
+    return latest_run_card(
+        recent_runs(svc.warehouse, 1),
+        step_verb="running step",
+        no_run=Words(
             "No results yet",
             "The pipeline has not run yet, so no customers have been scored.",
             "The scheduler starts the first run shortly; operators can also start one from the "
             "Runs page with “Retrain now”.",
-            tone="secondary",
-        )
-    run = last.iloc[0]
-    run_id = int(run["run_id"])
-    if run["status"] == "running":
-        elapsed = max(0, int((utcnow() - pd.Timestamp(run["started_at"])).total_seconds()))
-        step = run["current_step"]
-        doing = "starting" if is_missing(step) else f"running step “{step}”"
-        return empty_state(
+        ),
+        running=Words(
             "The first results are being computed",
-            f"Run #{run_id} is {doing} ({elapsed} s so far). Customers appear here once it has "
+            "Run #{run_id} is {doing} ({elapsed} s so far). Customers appear here once it has "
             "ingested, cleaned, trained on and scored the data.",
             "This page fills in by itself when the run finishes.",
-            busy=True,
-        )
-    if run["status"] == "failed":
-        return empty_state(
+        ),
+        failed=Words(
             "No results yet: the last run failed",
-            f"Run #{run_id} stopped with: "
-            f"{'no error recorded' if is_missing(run['error']) else run['error']}.",
+            "Run #{run_id} stopped with: {error}.",
             "Open the Runs page to see which step failed, fix the cause and retrain.",
-            tone="danger",
-        )
-    return empty_state(
-        "No scored customers yet",
-        f"Run #{run_id} finished but published no scores (no champion model or no data).",
-        "Check the Runs page for the run's steps and row counts.",
-        tone="warning",
+        ),
+        finished=Words(
+            "No scored customers yet",
+            "Run #{run_id} finished but published no scores (no champion model or no data).",
+            "Check the Runs page for the run's steps and row counts.",
+            tone="warning",
+        ),
     )
 
 

@@ -19,11 +19,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from app.components.empty import empty_state
 from app.components.freshness import freshness_line
 from app.components.polling import (
-    POLL_READY_MS,
-    POLL_WAITING_MS,
     shown,
     visibility_outputs,
     waiting,
+    waiting_page,
 )
 from app.figures import data as figures
 from app.figures.formatting import is_missing
@@ -62,27 +61,16 @@ def layout(**kwargs: Any) -> html.Div:
     choices = parse_choices(kwargs, state, svc.settings.dataset.value)
     info = reads.latest_contract(svc.warehouse)
     contract = info.contract if info else None
-    return html.Div(
-        [
-            dcc.Location(id=Ids.URL, refresh=False),
-            dcc.Interval(id=Ids.POLL, interval=POLL_READY_MS if state.ready else POLL_WAITING_MS),
-            dcc.Store(id=Ids.STORE, data=state.as_store()),
-            html.Div(
-                [
-                    html.H2("Data: what arrived and what was kept", className="mb-1"),
-                    freshness_line(state.freshness, Ids.FRESHNESS),
-                ],
-                className="mb-3",
-            ),
-            upload.upload_card(svc.settings),
-            html.Div(None if state.ready else waiting_card(svc), id=Ids.EMPTY, hidden=state.ready),
-            html.Div(
-                body(state, choices, contract),
-                id=Ids.BODY,
-                hidden=not state.ready,
-            ),
-        ],
-        className="data-page",
+    return waiting_page(
+        Ids,
+        state.ready,
+        title="Data: what arrived and what was kept",
+        lines=[freshness_line(state.freshness, Ids.FRESHNESS)],
+        stores=[dcc.Store(id=Ids.STORE, data=state.as_store())],
+        notices=[upload.upload_card(svc.settings)],
+        waiting_card=lambda: waiting_card(svc),
+        body=body(state, choices, contract),
+        class_name="data-page",
     )
 
 

@@ -18,11 +18,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.empty import empty_state
 from app.components.polling import (
-    POLL_READY_MS,
-    POLL_WAITING_MS,
     shown,
     visibility_outputs,
     waiting,
+    waiting_page,
 )
 from app.figures import explain as figures
 from app.pages import _explain_customer  # noqa: F401  (registers the one-customer callbacks)
@@ -102,43 +101,33 @@ def layout(
     row = state.row(version)
     entity_ = parse_entity(entity)
     store = state.as_store(scopes) | {"url": _url_defaults(state.default)}
-    return html.Div(
-        [
-            dcc.Location(id=Ids.URL, refresh=False),
-            dcc.Interval(id=Ids.POLL, interval=POLL_READY_MS if state.ready else POLL_WAITING_MS),
-            dcc.Store(id=Ids.STORE, data=store),
-            dcc.Store(id=Ids.ENTITY, data=entity_),
+    return waiting_page(
+        Ids,
+        state.ready,
+        title="Explain",
+        lines=[
             html.Div(
-                [
-                    html.H2("Explain", className="mb-1"),
-                    html.Div(
-                        summary_text(svc, version, scope_, row),
-                        id=Ids.SUMMARY,
-                        className="freshness small text-muted",
-                    ),
-                ],
-                className="mb-3",
-            ),
-            html.Div(None if state.ready else waiting_card(svc), id=Ids.EMPTY, hidden=state.ready),
-            html.Div(
-                [
-                    controls(
-                        version_options(state.versions),
-                        version,
-                        scope_options(scopes, row),
-                        scope_,
-                    ),
-                    loading(Ids.GLOBAL, 520),  # see CHARTS_ROOM
-                    dependence_card(_feature_options(features), feature_),
-                    local_card(entity_),
-                    whatif_card(),
-                    fairness_card(),
-                ],
-                id=Ids.BODY,
-                hidden=not state.ready,
-            ),
+                summary_text(svc, version, scope_, row),
+                id=Ids.SUMMARY,
+                className="freshness small text-muted",
+            )
         ],
-        className="explain-page",
+        stores=[dcc.Store(id=Ids.STORE, data=store), dcc.Store(id=Ids.ENTITY, data=entity_)],
+        waiting_card=lambda: waiting_card(svc),
+        body=[
+            controls(
+                version_options(state.versions),
+                version,
+                scope_options(scopes, row),
+                scope_,
+            ),
+            loading(Ids.GLOBAL, 520),  # see CHARTS_ROOM
+            dependence_card(_feature_options(features), feature_),
+            local_card(entity_),
+            whatif_card(),
+            fairness_card(),
+        ],
+        class_name="explain-page",
     )
 
 

@@ -16,11 +16,10 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.polling import (
-    POLL_READY_MS,
-    POLL_WAITING_MS,
     shown,
     visibility_outputs,
     waiting,
+    waiting_page,
 )
 from app.figures import models as figures
 from app.figures.formatting import is_missing
@@ -91,46 +90,37 @@ def layout(a: object = None, b: object = None, **kwargs: Any) -> html.Div:
     threshold = svc.settings.dataset.decision_threshold
     if len(row) and not is_missing(row["threshold"].iloc[0]):
         threshold = float(row["threshold"].iloc[0])
-    return html.Div(
-        [
-            dcc.Location(id=Ids.URL, refresh=False),
-            dcc.Interval(id=Ids.POLL, interval=POLL_READY_MS if state.ready else POLL_WAITING_MS),
+    return waiting_page(
+        Ids,
+        state.ready,
+        title="Model review",
+        lines=[
+            html.Div(summary_text(state), id=Ids.SUMMARY, className="freshness small text-muted")
+        ],
+        stores=[
             dcc.Interval(id=Ids.RUN_POLL, interval=RUN_POLL_MS, disabled=True),
             dcc.Store(id=Ids.STORE, data=state.as_store()),
             dcc.Store(id=Ids.REFRESH),
             dcc.Store(id=Ids.ACTION),
             dcc.Store(id=Ids.RUN),
-            html.Div(
-                [
-                    html.H2("Model review", className="mb-1"),
-                    html.Div(
-                        summary_text(state), id=Ids.SUMMARY, className="freshness small text-muted"
-                    ),
-                ],
-                className="mb-3",
-            ),
-            html.Div(alert_banner(state), id=Ids.ALERTS),
-            html.Div(None if state.ready else waiting_card(svc), id=Ids.EMPTY, hidden=state.ready),
-            html.Div(
-                [
-                    *registry_section(options, b_),
-                    *compare_section(options, a_, b_),
-                    fairness.fairness_card(),
-                    threshold_section(_on_grid(threshold)),
-                    card(
-                        "Lineage of A and B",
-                        "Where each version came from: code, data batches, settings, time "
-                        "spent and library versions. Highlighted rows differ.",
-                        loading(Ids.LINEAGE, 300),
-                        class_name="mb-4",
-                    ),
-                ],
-                id=Ids.BODY,
-                hidden=not state.ready,
-            ),
-            *modals(),
         ],
-        className="models-page",
+        notices=[html.Div(alert_banner(state), id=Ids.ALERTS)],
+        waiting_card=lambda: waiting_card(svc),
+        body=[
+            *registry_section(options, b_),
+            *compare_section(options, a_, b_),
+            fairness.fairness_card(),
+            threshold_section(_on_grid(threshold)),
+            card(
+                "Lineage of A and B",
+                "Where each version came from: code, data batches, settings, time "
+                "spent and library versions. Highlighted rows differ.",
+                loading(Ids.LINEAGE, 300),
+                class_name="mb-4",
+            ),
+        ],
+        after=modals(),
+        class_name="models-page",
     )
 
 

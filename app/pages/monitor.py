@@ -19,11 +19,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.health import health_badge
 from app.components.polling import (
-    POLL_READY_MS,
-    POLL_WAITING_MS,
     shown,
     visibility_outputs,
     waiting,
+    waiting_page,
 )
 from app.figures import monitor as figures
 from app.pages import _monitor_alerts  # noqa: F401  (registers the alert and decision callbacks)
@@ -88,68 +87,56 @@ def layout(
     svc = services()
     state = load_state(svc)
     store = state.as_store()
-    return html.Div(
-        [
-            dcc.Location(id=Ids.URL, refresh=False),
-            dcc.Interval(id=Ids.POLL, interval=POLL_READY_MS if state.ready else POLL_WAITING_MS),
-            dcc.Store(id=Ids.STORE, data=store),
-            dcc.Store(id=Ids.REFRESH),
-            html.Div(
-                [
-                    html.H2("Monitoring", className="mb-1"),
-                    html.Div(
-                        summary_text(svc), id=Ids.SUMMARY, className="freshness small text-muted"
-                    ),
-                    html.Div(_health(svc), id=Ids.HEALTH, className="mt-2"),
-                ],
-                className="mb-3",
-            ),
-            html.Div(None if state.ready else waiting_card(svc), id=Ids.EMPTY, hidden=state.ready),
-            html.Div(
-                [
-                    filter_bar(segment_options(state.segments), segment_of(segment, store).key),
-                    heatmap_card(),
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                cell_card(
-                                    period_options(state.periods),
-                                    period_of(period, store),
-                                    feature_options(state.features),
-                                    feature_of(feature, store),
-                                ),
-                                lg=6,
-                                class_name="mb-4",
-                            ),
-                            dbc.Col(
-                                card(
-                                    "Prediction drift",
-                                    "The distribution of churn scores each month against the "
-                                    "reference: a moved score means the model sees different "
-                                    "customers, before any label says so.",
-                                    loading(Ids.PREDICTION, 400),
-                                    class_name="h-100",
-                                ),
-                                lg=6,
-                                class_name="mb-4",
-                            ),
-                        ]
-                    ),
-                    performance_card(metric_options(), choose_metric(metric)),
-                    card(
-                        "Data quality over time",
-                        "What arrived in each month's batches before cleaning: missing values, "
-                        "duplicates, quarantined rows, new categories and out-of-range values.",
-                        loading(Ids.QUALITY, 620),
-                    ),
-                    alerts_card(),
-                    decisions_card(),
-                ],
-                id=Ids.BODY,
-                hidden=not state.ready,
-            ),
+    return waiting_page(
+        Ids,
+        state.ready,
+        title="Monitoring",
+        lines=[
+            html.Div(summary_text(svc), id=Ids.SUMMARY, className="freshness small text-muted"),
+            html.Div(_health(svc), id=Ids.HEALTH, className="mt-2"),
         ],
-        className="monitor-page",
+        stores=[dcc.Store(id=Ids.STORE, data=store), dcc.Store(id=Ids.REFRESH)],
+        waiting_card=lambda: waiting_card(svc),
+        body=[
+            filter_bar(segment_options(state.segments), segment_of(segment, store).key),
+            heatmap_card(),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        cell_card(
+                            period_options(state.periods),
+                            period_of(period, store),
+                            feature_options(state.features),
+                            feature_of(feature, store),
+                        ),
+                        lg=6,
+                        class_name="mb-4",
+                    ),
+                    dbc.Col(
+                        card(
+                            "Prediction drift",
+                            "The distribution of churn scores each month against the "
+                            "reference: a moved score means the model sees different "
+                            "customers, before any label says so.",
+                            loading(Ids.PREDICTION, 400),
+                            class_name="h-100",
+                        ),
+                        lg=6,
+                        class_name="mb-4",
+                    ),
+                ]
+            ),
+            performance_card(metric_options(), choose_metric(metric)),
+            card(
+                "Data quality over time",
+                "What arrived in each month's batches before cleaning: missing values, "
+                "duplicates, quarantined rows, new categories and out-of-range values.",
+                loading(Ids.QUALITY, 620),
+            ),
+            alerts_card(),
+            decisions_card(),
+        ],
+        class_name="monitor-page",
     )
 
 

@@ -18,14 +18,14 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.components.empty import empty_state
+from app.components.filters import filter_card, labelled_select
 from app.components.freshness import freshness_line
 from app.components.health import health_badge
 from app.components.polling import (
-    POLL_READY_MS,
-    POLL_WAITING_MS,
     shown,
     visibility_outputs,
     waiting,
+    waiting_page,
 )
 from app.figures.formatting import format_month
 from app.figures.overview import breakdown_figure, trend_figure
@@ -138,19 +138,13 @@ def _filter_bar(state: DataState, filters: Filters, values: Sequence[str]) -> db
     ]
     columns = [
         dbc.Col(
-            [
-                dbc.Label(label, html_for=control_id, class_name="small text-muted mb-1"),
-                dbc.Select(id=control_id, options=options, value=value, size="sm", **extra),
-            ],
+            labelled_select(label, control_id, options, value, size="sm", **extra),
             xs=6,
             md=width,
         )
         for label, control_id, options, value, width, extra in controls
     ]
-    return dbc.Card(
-        dbc.CardBody(dbc.Row(columns, class_name="g-3"), class_name="py-3"),
-        class_name="mb-4 filter-bar",
-    )
+    return filter_card(columns)
 
 
 def layout(**kwargs: Any) -> html.Div:
@@ -162,46 +156,31 @@ def layout(**kwargs: Any) -> html.Div:
         kwargs, state.months, state.segments, lambda column: _values_of(svc, column)
     )
     values = _values_of(svc, filters.segment) if filters.segment else []
-    return html.Div(
-        [
-            dcc.Location(id=Ids.URL, refresh=False),
-            dcc.Interval(id=Ids.POLL, interval=POLL_READY_MS if state.ready else POLL_WAITING_MS),
-            dcc.Store(id=Ids.DATA, data=state.as_store()),
-            html.Div(
-                [
-                    html.H2("Customer churn overview", className="mb-1"),
-                    freshness_line(state.freshness, Ids.FRESHNESS),
-                    html.Div(_health(svc), id=Ids.HEALTH, className="mt-2"),
-                ],
-                className="mb-3",
+    return waiting_page(
+        Ids,
+        state.ready,
+        title="Customer churn overview",
+        lines=[
+            freshness_line(state.freshness, Ids.FRESHNESS),
+            html.Div(_health(svc), id=Ids.HEALTH, className="mt-2"),
+        ],
+        stores=[dcc.Store(id=Ids.DATA, data=state.as_store())],
+        waiting_card=lambda: waiting_card(svc),
+        body=[
+            _filter_bar(state, filters, values),
+            html.Div(id=Ids.HEADLINE, className="mb-2 text-muted"),
+            dcc.Loading(html.Div(id=Ids.KPIS, className="mb-4"), delay_show=300, type="dot"),
+            html.Div(drivers_card(svc) if state.ready else None, id=Ids.DRIVERS),
+            dbc.Card(
+                dbc.CardBody(dcc.Loading(html.Div(id=Ids.TREND), delay_show=300, type="dot")),
+                class_name="mb-4",
             ),
-            html.Div(None if state.ready else waiting_card(svc), id=Ids.EMPTY, hidden=state.ready),
-            html.Div(
-                [
-                    _filter_bar(state, filters, values),
-                    html.Div(id=Ids.HEADLINE, className="mb-2 text-muted"),
-                    dcc.Loading(
-                        html.Div(id=Ids.KPIS, className="mb-4"), delay_show=300, type="dot"
-                    ),
-                    html.Div(drivers_card(svc) if state.ready else None, id=Ids.DRIVERS),
-                    dbc.Card(
-                        dbc.CardBody(
-                            dcc.Loading(html.Div(id=Ids.TREND), delay_show=300, type="dot")
-                        ),
-                        class_name="mb-4",
-                    ),
-                    dbc.Card(
-                        dbc.CardBody(
-                            dcc.Loading(html.Div(id=Ids.BREAKDOWN), delay_show=300, type="dot")
-                        ),
-                        class_name="mb-4",
-                    ),
-                ],
-                id=Ids.BODY,
-                hidden=not state.ready,
+            dbc.Card(
+                dbc.CardBody(dcc.Loading(html.Div(id=Ids.BREAKDOWN), delay_show=300, type="dot")),
+                class_name="mb-4",
             ),
         ],
-        className="overview-page",
+        class_name="overview-page",
     )
 
 

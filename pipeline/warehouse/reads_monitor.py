@@ -21,6 +21,12 @@ from pipeline.warehouse.connection import Warehouse
 ALL = "(all)"  # segment_column and segment_value of the whole batch
 SCORE = "__score__"  # drift_results.column_name of prediction (score) drift
 METRICS = ("roc_auc", "precision", "recall", "f1")
+# The champion's holdout importance rank of drift_results row ``d`` as ``i.rank`` (NULL when
+# the champion's explanation does not rank that feature): the order features are shown in.
+_CHAMPION_RANK = (
+    "LEFT JOIN explain_importance i ON i.feature = d.column_name AND i.scope = 'holdout' "
+    "AND i.model_version = (SELECT version FROM model_aliases WHERE alias = 'champion') "
+)
 
 
 @dataclass(frozen=True)
@@ -141,9 +147,7 @@ def default_feature(wh: Warehouse, period: date | None, segment: Segment) -> str
     if period is None:
         return None
     return wh.scalar(
-        "SELECT d.column_name FROM drift_results d LEFT JOIN explain_importance i "
-        "  ON i.feature = d.column_name AND i.scope = 'holdout' AND i.model_version = "
-        "  (SELECT version FROM model_aliases WHERE alias = 'champion') "
+        f"SELECT d.column_name FROM drift_results d {_CHAMPION_RANK}"
         "WHERE d.period = ? AND d.segment_column = ? AND d.segment_value = ? "
         "AND d.column_name <> ? "
         "ORDER BY CASE d.severity WHEN 'drift' THEN 0 WHEN 'watch' THEN 1 ELSE 2 END, "
@@ -158,10 +162,8 @@ def features(wh: Warehouse) -> list[str]:
     alphabetically."""
     rows = wh.rows(
         "WITH f AS (SELECT DISTINCT column_name FROM drift_results WHERE column_name <> ?) "
-        "SELECT f.column_name FROM f LEFT JOIN explain_importance i "
-        "  ON i.feature = f.column_name AND i.scope = 'holdout' AND i.model_version = "
-        "  (SELECT version FROM model_aliases WHERE alias = 'champion') "
-        "ORDER BY i.rank NULLS LAST, f.column_name",
+        f"SELECT d.column_name FROM f d {_CHAMPION_RANK}"
+        "ORDER BY i.rank NULLS LAST, d.column_name",
         [SCORE],
     )
     return [r[0] for r in rows]
@@ -169,18 +171,9 @@ def features(wh: Warehouse) -> list[str]:
 
 # -- drift -----------------------------------------------------------------------------------
 
-HEATMAP_COLUMNS = [
-    "period",
-    "column_name",
-    "kind",
-    "method",
-    "statistic",
-    "threshold",
-    "p_value",
-    "severity",
-    "sentence",
-    "rank",
-]
+# What every drift result says about its comparison, feature or score alike.
+_VERDICT_COLUMNS = ["method", "statistic", "threshold", "p_value", "severity", "sentence"]
+HEATMAP_COLUMNS = ["period", "column_name", "kind", *_VERDICT_COLUMNS, "rank"]
 
 
 def heatmap(wh: Warehouse, segment: Segment) -> pd.DataFrame:
@@ -192,9 +185,7 @@ def heatmap(wh: Warehouse, segment: Segment) -> pd.DataFrame:
     """
     return wh.read(
         "SELECT d.period, d.column_name, d.kind, d.method, d.statistic, d.threshold, d.p_value, "
-        "d.severity, d.sentence, i.rank FROM drift_results d "
-        "LEFT JOIN explain_importance i ON i.feature = d.column_name AND i.scope = 'holdout' "
-        "  AND i.model_version = (SELECT version FROM model_aliases WHERE alias = 'champion') "
+        f"d.severity, d.sentence, i.rank FROM drift_results d {_CHAMPION_RANK}"
         "WHERE d.segment_column = ? AND d.segment_value = ? AND d.column_name <> ? "
         "ORDER BY d.period, i.rank NULLS LAST, d.column_name",
         [segment.column, segment.value, SCORE],
@@ -234,16 +225,7 @@ def _missing(value: Any) -> bool:
         return False
 
 
-PREDICTION_COLUMNS = [
-    "period",
-    "method",
-    "statistic",
-    "threshold",
-    "p_value",
-    "severity",
-    "sentence",
-    "rows_current",
-]
+PREDICTION_COLUMNS = ["period", *_VERDICT_COLUMNS, "rows_current"]
 
 
 def prediction_drift(wh: Warehouse, segment: Segment) -> pd.DataFrame:

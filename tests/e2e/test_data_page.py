@@ -9,7 +9,9 @@ from playwright.sync_api import Page, expect
 
 
 def _batch_row(page: Page, batch_id: int):
-    return page.locator("#data-batch-table tr.batch-row", has_text=f"#{batch_id}").first
+    # The id cell must match exactly: "#1" is also in the rows of batches #10 to #19.
+    cell = page.get_by_role("cell", name=f"#{batch_id}", exact=True)
+    return page.locator("#data-batch-table tr.batch-row").filter(has=cell).first
 
 
 def test_batches_table_shows_the_warehouse_counts(page: Page, live_app, console_errors) -> None:

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from dash import dcc, no_update
 
+from app.components.polling import POLL_READY_MS, POLL_WAITING_MS
 from app.services import Services, install
 from pipeline.contract import Contract
 from pipeline.explain.language import local_story
@@ -535,9 +536,9 @@ def test_before_any_model_the_page_explains_why_and_polls(empty_page, ui):
     layout = empty_page.layout()
     assert layout[empty_page.Ids.BODY].hidden is True
     assert "No model yet" in ui.texts(layout[empty_page.Ids.EMPTY])
-    assert layout[empty_page.Ids.POLL].interval == empty_page.POLL_WAITING_MS
+    assert layout[empty_page.Ids.POLL].interval == POLL_WAITING_MS
     out = empty_page.poll_data(1, layout[empty_page.Ids.STORE].data, None)
-    assert out["body_hidden"] is True and out["interval"] == empty_page.POLL_WAITING_MS
+    assert out["body_hidden"] is True and out["interval"] == POLL_WAITING_MS
 
 
 def test_the_first_model_and_its_explanation_show_on_the_next_poll(empty_page, empty_warehouse):
@@ -545,7 +546,7 @@ def test_the_first_model_and_its_explanation_show_on_the_next_poll(empty_page, e
     write_explain_world(empty_warehouse)
     out = empty_page.poll_data(1, store, None)
     assert out["body_hidden"] is False and out["version"] == 2
-    assert out["interval"] == empty_page.POLL_READY_MS
+    assert out["interval"] == POLL_READY_MS
     assert out["data"]["url"] == {"version": 2, "scope": "holdout", "feature": "contract_type"}
     # nothing new: nothing is sent
     again = empty_page.poll_data(2, out["data"], "2")

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from dash import dcc, no_update
 
+from app.components.polling import POLL_READY_MS, POLL_WAITING_MS
 from app.figures.formatting import format_money
 from pipeline.modeling.evaluation import curves, evaluate, segment_metrics
 from pipeline.runner import RunRequest
@@ -660,9 +661,9 @@ def test_before_any_model_the_page_explains_why_and_polls(empty_page, ui):
     assert layout[empty_page.Ids.BODY].hidden is True
     text = ui.texts(layout[empty_page.Ids.EMPTY])
     assert "No model yet: the first model is trained when 2 months of labels have arrived" in text
-    assert layout[empty_page.Ids.POLL].interval == empty_page.POLL_WAITING_MS
+    assert layout[empty_page.Ids.POLL].interval == POLL_WAITING_MS
     out = empty_page.poll_data(1, None, None, None, None, None)
-    assert out["body_hidden"] is True and out["interval"] == empty_page.POLL_WAITING_MS
+    assert out["body_hidden"] is True and out["interval"] == POLL_WAITING_MS
 
 
 def test_the_empty_state_says_what_the_last_run_said_about_training(
@@ -684,7 +685,7 @@ def test_the_first_model_shows_the_body_on_the_next_poll(empty_page, empty_wareh
     out = empty_page.poll_data(1, None, store, None, None, None)
     assert out["body_hidden"] is False and out["empty_hidden"] is True
     assert (out["a"], out["b"]) == (1, 1)
-    assert out["interval"] == empty_page.POLL_READY_MS
+    assert out["interval"] == POLL_READY_MS
 
 
 def test_a_version_from_before_model_tracking_shows_what_the_registry_has(

@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 from dash import dcc, no_update
 
+from app.components.polling import POLL_READY_MS, POLL_WAITING_MS
 from app.identity import current_actor
 from pipeline.warehouse import Warehouse, utcnow
 from tests.unit.app.monitor_world import write_monitor_world
@@ -290,10 +291,10 @@ def test_before_anything_is_monitored_the_page_says_why_and_polls(empty_page, ui
     ids = empty_page.Ids
     assert page[ids.BODY].hidden is True
     assert "Monitoring starts after the first model scores a month" in ui.texts(page[ids.EMPTY])
-    assert page[ids.POLL].interval == empty_page.POLL_WAITING_MS
+    assert page[ids.POLL].interval == POLL_WAITING_MS
     assert "Model health: Not monitored yet" in ui.texts(page[ids.HEALTH])
     out = empty_page.poll_data(1, page[ids.STORE].data, None, None)
-    assert out["body_hidden"] is True and out["interval"] == empty_page.POLL_WAITING_MS
+    assert out["body_hidden"] is True and out["interval"] == POLL_WAITING_MS
 
 
 def test_a_running_first_run_is_shown_while_waiting(empty_page, empty_warehouse, ui):
@@ -310,7 +311,7 @@ def test_the_first_monitored_months_show_on_the_next_poll(empty_page, empty_ware
     store = empty_page.layout()[empty_page.Ids.STORE].data
     write_monitor_world(empty_warehouse)
     out = empty_page.poll_data(1, store, None, None)
-    assert out["body_hidden"] is False and out["interval"] == empty_page.POLL_READY_MS
+    assert out["body_hidden"] is False and out["interval"] == POLL_READY_MS
     assert out["period"] == "2024-06" and out["feature"] == "monthly_charges"
     assert out["data"]["defaults"]["period"] == "2024-06"
     again = empty_page.poll_data(2, out["data"], "2024-06", "monthly_charges")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from dash import dcc, no_update
 
+from app.components.polling import POLL_READY_MS, POLL_WAITING_MS
 from app.figures.formatting import format_count, format_money, format_pct
 from pipeline.warehouse import utcnow
 
@@ -227,7 +228,7 @@ def test_before_any_run_the_page_explains_and_polls_quickly(empty_overview, ui):
     assert page[ids.BODY].hidden is True
     assert page[ids.EMPTY].hidden is False
     assert "The pipeline has not run yet" in ui.texts(page[ids.EMPTY])
-    assert page[ids.POLL].interval == empty_overview.POLL_WAITING_MS
+    assert page[ids.POLL].interval == POLL_WAITING_MS
     assert ui.texts(page[ids.FRESHNESS]) == "No data yet · no batch received yet · no model yet"
     # The chart callbacks stay quiet rather than drawing empty axes.
     assert empty_overview.update_summary(None, None, empty_overview.ALL, None, None) == {
@@ -281,7 +282,7 @@ def test_the_page_fills_in_by_itself_when_the_first_run_publishes(
     publish(empty_warehouse)
     out = empty_overview.poll_data(2, known, None, None, None)
     assert out["empty_hidden"] is True and out["body_hidden"] is False
-    assert out["interval"] == empty_overview.POLL_READY_MS
+    assert out["interval"] == POLL_READY_MS
     assert (out["from_value"], out["to_value"], out["by_value"]) == ("2024-01", "2024-04", "region")
     assert [o["value"] for o in out["to_options"]] == ["2024-04", "2024-03", "2024-02", "2024-01"]
     assert out["freshness"].startswith("Data as of Apr 2024")
