@@ -95,6 +95,7 @@ def _child_plumbline(data: Path, repeat: int, segments: list[str]) -> dict[str, 
     import _drift_data
     import duckdb
 
+    from pipeline.monitoring import reference_store
     from pipeline.monitoring.window import build_reference, drift_by_period
 
     numeric, categorical = _drift_data.numeric_columns(), _drift_data.categorical_columns()
@@ -106,11 +107,17 @@ def _child_plumbline(data: Path, repeat: int, segments: list[str]) -> dict[str, 
         built = time.perf_counter()
         cells = drift_by_period(con, reference, [CURRENT])
         done = time.perf_counter()
+        # As the monitor step runs a batch: the champion's reference read back from its JSON.
+        stored = reference_store.to_json(reference)
+        loaded = time.perf_counter()
+        drift_by_period(con, reference_store.from_json(stored), [CURRENT])
+        batch = time.perf_counter() - loaded
         runs.append(
             {
                 "seconds": done - started,
                 "reference_s": built - started,
                 "drift_s": done - built,
+                "per_batch_s": batch,
                 "cpu_s": cpu_seconds() - cpu,
                 "load_1min": load,
             }
@@ -202,6 +209,7 @@ def _measure(args: argparse.Namespace, rows: int, work: Path) -> dict[str, Any]:
         "max_s": max(seconds),
         "median_reference_s": statistics.median(r["reference_s"] for r in plumb["runs"]),
         "median_drift_s": statistics.median(r["drift_s"] for r in plumb["runs"]),
+        "median_per_batch_s": statistics.median(r["per_batch_s"] for r in plumb["runs"]),
         "median_cpu_s": statistics.median(r["cpu_s"] for r in plumb["runs"]),
         "peak_mb": plumb["ru_maxrss_mb"],
         "baseline_mb": base["ru_maxrss_mb"],
@@ -247,6 +255,9 @@ def _measure(args: argparse.Namespace, rows: int, work: Path) -> dict[str, Any]:
     result["speedup_drift_only"] = (
         result["evidently"]["median_s"] / result["plumbline"]["median_drift_s"]
     )
+    result["speedup_per_batch"] = (
+        result["evidently"]["median_s"] / result["plumbline"]["median_per_batch_s"]
+    )
     result["memory_share"] = result["plumbline"]["peak_mb"] / result["evidently"]["peak_mb"]
     return result
 
@@ -280,8 +291,9 @@ def _print(results: list[dict[str, Any]]) -> None:
         if e is not None:
             _write(
                 f"  evidently {e['median_cpu_s']:.1f} CPU s ({r['cpu_ratio']:.0f}x Plumbline's), "
-                f"imports alone {e['baseline_mb']:.0f} MB; against a reference already built, "
-                f"Plumbline's drift step alone is {r['speedup_drift_only']:.0f}x faster"
+                f"imports alone {e['baseline_mb']:.0f} MB; per batch as the monitor step runs "
+                f"it (the champion's reference stored once): {p['median_per_batch_s']:.2f} s, "
+                f"{r['speedup_per_batch']:.0f}x faster"
             )
         if "plumbline_with_segments" in r:
             s = r["plumbline_with_segments"]
@@ -297,11 +309,16 @@ def _print(results: list[dict[str, Any]]) -> None:
                 f"{subtle['score' if 'score' in subtle else 'statistic']:.3f}"
             )
         if e is not None:
-            met = r["speedup"] >= GOAL_SPEEDUP and r["memory_share"] <= GOAL_MEMORY_SHARE
-            _write(
-                f"  goal ({GOAL_SPEEDUP:.0f}x faster, <= {GOAL_MEMORY_SHARE:.0%} memory): "
-                f"{'met' if met else 'NOT met'}"
-            )
+            memory = r["memory_share"] <= GOAL_MEMORY_SHARE
+            for what, speedup in (
+                ("reference and batch counted", r["speedup"]),
+                ("per batch, reference stored", r["speedup_per_batch"]),
+            ):
+                met = speedup >= GOAL_SPEEDUP and memory
+                _write(
+                    f"  goal ({GOAL_SPEEDUP:.0f}x faster, <= {GOAL_MEMORY_SHARE:.0%} memory), "
+                    f"{what}: {'met' if met else 'NOT met'} ({speedup:.0f}x)"
+                )
 
 
 def main() -> None:
