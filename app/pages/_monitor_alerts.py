@@ -240,8 +240,8 @@ def decision_items(frame: pd.DataFrame) -> Any:
                 f"Trained v{int(d.model_version)}"
                 + (", promoted to champion" if promoted else ", not promoted")
             )
-        if not is_missing(d.outcome):
-            result.append(str(d.outcome))
+        if not is_missing(d.outcome) and str(d.outcome) not in str(d.reason):
+            result.append(str(d.outcome))  # the policy's own words already hold the gate's
         if result:
             body.append(html.Div("→ " + ". ".join(result), className="small text-muted"))
         items.append(html.Li(body, className="list-group-item"))

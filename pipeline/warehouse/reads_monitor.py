@@ -125,7 +125,7 @@ def summary(wh: Warehouse) -> dict[str, Any]:
         "SELECT (SELECT version FROM model_aliases WHERE alias = 'champion'), p.first, p.last, "
         "p.months, d.reference_version, d.reference_from, d.reference_to, d.run_id "
         "FROM p LEFT JOIN drift_results d ON d.period = p.last AND d.segment_column = ? "
-        "ORDER BY d.column_name = ? DESC LIMIT 1",
+        "ORDER BY d.column_name = ? LIMIT 1",  # a feature's reference window, not the scores'
         [ALL, SCORE],
     )[0]
     keys = (

@@ -122,7 +122,8 @@ def write_monitor_world(wh: Warehouse) -> None:
                             kind,
                             *segment,
                             1 if run < PROMOTED_AT_RUN else 2,
-                            date(2023, 1, 1),
+                            # scores compare with the holdout month, features with the window
+                            date(2023, 12 if column == "__score__" else 1, 1),
                             date(2023, 12, 1),
                             "wasserstein",
                             STATISTIC[severity],

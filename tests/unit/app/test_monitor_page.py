@@ -283,6 +283,17 @@ def test_retrain_decisions_are_told_in_words(alerts_flow, ui):
     assert "nothing to do" not in text  # a run that decided nothing is left out
 
 
+def test_a_decision_whose_words_hold_the_gate_outcome_does_not_repeat_it(
+    alerts_flow, empty_warehouse, ui
+):
+    empty_warehouse.execute(
+        "UPDATE retrain_decisions SET reason = reason || '; retrained v2; ' || outcome "
+        "WHERE decision_id = 1"
+    )
+    text = ui.texts(alerts_flow.update_decisions(None))
+    assert text.count("v2 beat v1 on the holdout; promoted") == 1
+
+
 # -- empty state and polling ---------------------------------------------------------------------
 
 

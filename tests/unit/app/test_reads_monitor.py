@@ -148,6 +148,8 @@ def test_summary_names_the_champion_months_and_reference(world):
     assert found["champion"] == 2 and found["months"] == 6
     assert found["last"] == date(2024, 6, 1) and found["run_id"] == 6
     assert found["reference_version"] == 2
+    # the training window of the features, not the holdout month the scores compare with
+    assert found["reference_from"] == date(2023, 1, 1)
 
 
 def test_the_default_feature_is_the_worst_of_the_month(world):
