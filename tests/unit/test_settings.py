@@ -67,3 +67,22 @@ def test_malformed_toml_is_reported_with_its_path(tmp_path: Path) -> None:
 def test_target_and_entity_must_differ(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="three different columns"):
         load_settings(data_dir=tmp_path, dataset={"target": "customer_id"})
+
+
+def test_the_readme_monitoring_example_is_valid_settings(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n[monitoring]", 1)[1].split("```", 1)[0]
+    (tmp_path / "plumbline.toml").write_text("[monitoring]" + block, encoding="utf-8")
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.monitoring.numeric_method == "psi"
+    [rule] = settings.monitoring.rules
+    assert (rule.kind, rule.threshold, rule.top_features) == ("feature_drift", 0.2, 5)
+    assert settings.retrain.cooldown_periods == 2
+
+
+def test_a_rule_without_a_threshold_is_refused_with_its_name(tmp_path: Path) -> None:
+    (tmp_path / "plumbline.toml").write_text(
+        '[[monitoring.rules]]\nname = "Too many gaps"\nkind = "missing_rate"\n', encoding="utf-8"
+    )
+    with pytest.raises(SettingsError, match="Too many gaps"):
+        load_settings(data_dir=tmp_path)
