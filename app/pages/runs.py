@@ -224,6 +224,10 @@ def step_note(detail: object) -> str:
         return ""
     if d.get("skipped"):
         return f"skipped: {d['skipped']}"
+    if "policy" in d:  # the retrain policy's reason, the new version and the gate's decision
+        return str(d["policy"])
+    if "drift_cells" in d:
+        return _monitor_note(d)
     if "decision" in d:
         return f"v{d.get('version')}: {d['decision']}"
     if "quarantined" in d:
@@ -239,6 +243,16 @@ def step_note(detail: object) -> str:
     if "model_version" in d:
         return f"scored {', '.join(d.get('periods', []))} with v{d['model_version']}"
     return ""
+
+
+def _monitor_note(d: dict) -> str:
+    months = ", ".join(d.get("periods", [])) or "no new month"
+    drifted = list(d.get("drifted", []))
+    text = f"monitored {months}: {len(drifted)} drifted column/segment pair(s)"
+    if drifted:
+        text += f" ({', '.join(drifted[:3])}{', ...' if len(drifted) > 3 else ''})"
+    fired = len(d.get("alerts", []))
+    return text + (f"; {fired} alert rule(s) fired" if fired else "")
 
 
 def steps_table(steps: pd.DataFrame) -> dbc.Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from datetime import timedelta
 
 from dash import dcc, no_update
@@ -125,3 +126,24 @@ def test_step_notes_say_what_each_step_did_in_words() -> None:
     )
     assert step_note(None) == ""
     assert step_note("not json") == ""
+
+
+def test_the_policy_and_the_monitor_step_say_what_they_did() -> None:
+    from app.pages.runs import step_note
+
+    policy = "drift on contract_type in region South (2025-06); retrained v2; v2 beat v1; promoted"
+    assert step_note(json.dumps({"version": 2, "decision": "v2 beat v1", "policy": policy})) == (
+        policy
+    )
+    monitored = {
+        "periods": ["2025-06"],
+        "drift_cells": 140,
+        "drifted": ["contract_type in region South", "monthly_charges in region South",
+                    "region in contract_type month-to-month", "tenure_months"],
+        "alerts": ["...", "..."],
+    }  # fmt: skip
+    assert step_note(json.dumps(monitored)) == (
+        "monitored 2025-06: 4 drifted column/segment pair(s) (contract_type in region South, "
+        "monthly_charges in region South, region in contract_type month-to-month, ...); "
+        "2 alert rule(s) fired"
+    )
