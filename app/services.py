@@ -39,6 +39,11 @@ def install(svc: Services) -> None:
     _INSTALLED["current"] = svc
 
 
+def installed() -> Services | None:
+    """The installed services, or None (tests that serve a second app put the first back)."""
+    return _INSTALLED.get("current")
+
+
 def services() -> Services:
     """The installed services; raises RuntimeError before ``create_app`` ran."""
     try:

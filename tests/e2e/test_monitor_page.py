@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.services import install, installed
 from pipeline.runner import RunRequest
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse
@@ -27,6 +28,7 @@ class MonitoredApp:
     """The app served over a warehouse holding six monitored months and three open alerts."""
 
     def __init__(self, data_dir: Path):
+        self._previous = installed()  # the session's live app, put back on close
         self.wh = Warehouse(data_dir / "warehouse.duckdb")
         write_monitor_world(self.wh)
         settings = load_settings(data_dir=data_dir)
@@ -44,6 +46,8 @@ class MonitoredApp:
         self._server.shutdown()
         self._thread.join(timeout=5)
         self.wh.close()
+        if self._previous is not None:
+            install(self._previous)
 
 
 @pytest.fixture
