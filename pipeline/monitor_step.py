@@ -68,6 +68,21 @@ class MonitorStep:
         contract = state.contract or models.latest_contract(self.wh)
         if contract is None or not datasets.create_work_views(cur):
             return StepResult(0, 0, {"skipped": "no clean data yet"})
+        try:
+            return self._measure(cur, state, contract)
+        except Exception as error:  # monitoring must never hold back the predictions
+            log.exception("monitoring failed in run #%s", state.run_id)
+            reason = f"{type(error).__name__}: {error}"
+            message = (
+                f"Monitoring failed in run #{state.run_id}: {reason}. The run's predictions "
+                "were published; its months are monitored again by the next run."
+            )
+            state.pub.monitoring = MonitorRecord(
+                drafts=[alerts.AlertDraft("critical", "monitoring_failed", "monitoring", message)]
+            )
+            return StepResult(0, 0, {"monitoring_failed": reason})
+
+    def _measure(self, cur: duckdb.DuckDBPyConnection, state: RunState, contract) -> StepResult:
         record = MonitorRecord()
         monitor_work.create_prediction_view(
             cur,
@@ -108,6 +123,16 @@ class MonitorStep:
             ev.top_features = _new_model_top_features(state)
         active = alerts.active_subjects(self.wh, rules.RULE_KINDS)
         record.drafts, record.clears = rules.evaluate(self.settings.monitoring.rules, ev, active)
+        if ("monitoring_failed", "monitoring") in alerts.active_subjects(
+            self.wh, ("monitoring_failed",)
+        ):
+            record.clears.append(
+                (
+                    "monitoring_failed",
+                    "monitoring",
+                    f"monitoring worked again in run #{state.run_id}",
+                )
+            )
         state.pub.monitoring = record
         drifted = sorted(
             {f"{r['column_name']}{rules.where(r['segment_column'], r['segment_value'])}"

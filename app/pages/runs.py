@@ -224,6 +224,8 @@ def step_note(detail: object) -> str:
         return ""
     if d.get("skipped"):
         return f"skipped: {d['skipped']}"
+    if d.get("monitoring_failed"):
+        return f"monitoring failed (predictions published): {d['monitoring_failed']}"
     if "policy" in d:  # the retrain policy's reason, the new version and the gate's decision
         return str(d["policy"])
     if "drift_cells" in d:

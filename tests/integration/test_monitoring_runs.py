@@ -105,3 +105,38 @@ def test_never_retraining_keeps_the_champion_and_says_nothing(tmp_path, small_de
     finally:
         runner.shutdown()
         wh.close()
+
+
+def test_a_monitoring_failure_still_publishes_the_run_and_raises_an_alert(
+    tmp_path, small_demo_files, monkeypatch
+):
+    import pipeline.monitor_step
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the drift counts broke")
+
+    monkeypatch.setattr(pipeline.monitor_step, "drift_by_period", broken)
+    settings, wh, runner, clock = _owner(tmp_path, small_demo_files)
+    try:
+        clock.advance()
+        run_id = run_ok(runner)
+        assert wh.scalar("SELECT count(*) FROM predictions") > 0
+        assert wh.scalar("SELECT count(*) FROM drift_results") == 0
+        alert = wh.read("SELECT severity, message FROM alerts WHERE kind = 'monitoring_failed'")
+        assert list(alert.severity) == ["critical"]
+        assert "RuntimeError: the drift counts broke" in alert.message[0]
+        note = wh.scalar(
+            "SELECT detail FROM run_steps WHERE run_id = ? AND step = 'monitor'", [run_id]
+        )
+        assert "the drift counts broke" in note
+        monkeypatch.undo()  # fixed: the next run monitors the months the failed one skipped
+        clock.advance()
+        run_ok(runner)
+        months = wh.read("SELECT DISTINCT period FROM drift_results ORDER BY 1").period
+        assert [p.month for p in months] == [1, 2, 3, 4, 5, 6]
+        assert wh.scalar("SELECT status FROM alerts WHERE kind = 'monitoring_failed'") == (
+            "resolved"
+        )
+    finally:
+        runner.shutdown()
+        wh.close()

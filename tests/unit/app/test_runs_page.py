@@ -142,6 +142,9 @@ def test_the_policy_and_the_monitor_step_say_what_they_did() -> None:
                     "region in contract_type month-to-month", "tenure_months"],
         "alerts": ["...", "..."],
     }  # fmt: skip
+    assert step_note('{"monitoring_failed": "RuntimeError: boom"}') == (
+        "monitoring failed (predictions published): RuntimeError: boom"
+    )
     assert step_note(json.dumps(monitored)) == (
         "monitored 2025-06: 4 drifted column/segment pair(s) (contract_type in region South, "
         "monthly_charges in region South, region in contract_type month-to-month, ...); "
