@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.flow_state import RunState, StepResult
-from pipeline.monitoring import reference_store, rules, webhook
+from pipeline.monitoring import ALL, SCORE, reference_store, rules, webhook, where
 from pipeline.monitoring.drift import Histogram, compute
 from pipeline.monitoring.window import (
     WindowReference,
@@ -42,8 +42,7 @@ from pipeline.warehouse.monitor_store import MonitorRecord
 
 log = logging.getLogger(__name__)
 
-ALL = "(all)"
-SCORE = "__score__"
+FAILED = ("monitoring_failed", "monitoring")  # kind and subject of a failed monitor step
 
 
 def _percent(x: float) -> str:
@@ -78,7 +77,7 @@ class MonitorStep:
                 "were published; its months are monitored again by the next run."
             )
             state.pub.monitoring = MonitorRecord(
-                drafts=[alerts.AlertDraft("critical", "monitoring_failed", "monitoring", message)]
+                drafts=[alerts.AlertDraft("critical", *FAILED, message)]
             )
             return StepResult(0, 0, {"monitoring_failed": reason})
 
@@ -121,21 +120,13 @@ class MonitorStep:
         )
         if model is not None and not ev.top_features and state.pub.model is not None:
             ev.top_features = _new_model_top_features(state)
-        active = alerts.active_subjects(self.wh, rules.RULE_KINDS)
+        active = alerts.active_subjects(self.wh, (*rules.RULE_KINDS, FAILED[0]))
         record.drafts, record.clears = rules.evaluate(self.settings.monitoring.rules, ev, active)
-        if ("monitoring_failed", "monitoring") in alerts.active_subjects(
-            self.wh, ("monitoring_failed",)
-        ):
-            record.clears.append(
-                (
-                    "monitoring_failed",
-                    "monitoring",
-                    f"monitoring worked again in run #{state.run_id}",
-                )
-            )
+        if FAILED in active:
+            record.clears.append((*FAILED, f"monitoring worked again in run #{state.run_id}"))
         state.pub.monitoring = record
         drifted = sorted(
-            {f"{r['column_name']}{rules.where(r['segment_column'], r['segment_value'])}"
+            {f"{r['column_name']}{where(r['segment_column'], r['segment_value'])}"
              for r in record.drift if r["drifted"]}
         )  # fmt: skip
         detail.update(
@@ -178,9 +169,8 @@ class MonitorStep:
         }
 
     def _reference_periods(
-        self, cur: duckdb.DuckDBPyConnection, model: dict[str, Any], period: date
+        self, all_periods: list[date], model: dict[str, Any], period: date
     ) -> list[date]:
-        all_periods = monitor_work.clean_periods(cur)
         m = self.settings.monitoring
         if m.reference == "rolling":
             return [p for p in all_periods if p < period][-m.rolling_periods :]
@@ -229,9 +219,11 @@ class MonitorStep:
     ) -> list[dict[str, Any]]:
         m = self.settings.monitoring
         segments = [s for s in self.settings.dataset.segments if s in contract.categorical]
+        all_periods = monitor_work.clean_periods(cur)
         groups: dict[tuple[date, ...], list[date]] = {}
         for period in periods:
-            groups.setdefault(tuple(self._reference_periods(cur, model, period)), []).append(period)
+            reference = tuple(self._reference_periods(all_periods, model, period))
+            groups.setdefault(reference, []).append(period)
         rows = []
         for ref_periods, current in groups.items():
             if not ref_periods:

@@ -20,6 +20,7 @@ from app.figures.monitor_style import (
     title,
 )
 from app.figures.theme import LEGEND_BELOW, PRIMARY, TEMPLATE, empty_figure
+from pipeline.monitoring import ALL, SCORE
 from pipeline.monitoring.result import NAMES
 
 HEATMAP_TITLE = "Feature drift by month"
@@ -210,7 +211,7 @@ def distribution_figure(cell: Mapping[str, Any] | None) -> go.Figure:
         while short in shown:  # categories must stay distinct after shortening
             short += " "
         shown.append(short)
-    column = "the score" if cell.get("column_name") == "__score__" else cell.get("column_name")
+    column = "the score" if cell.get("column_name") == SCORE else cell.get("column_name")
     month = format_month(cell["period"])
     ref_rows = format_count(cell.get("rows_reference"))
     cur_rows = format_count(cell.get("rows_current"))
@@ -231,7 +232,7 @@ def distribution_figure(cell: Mapping[str, Any] | None) -> go.Figure:
         )
     segment = (
         ""
-        if cell.get("segment_column") in (None, "(all)")
+        if cell.get("segment_column") in (None, ALL)
         else f" · {cell['segment_column']} = {cell['segment_value']}"
     )
     many = len(labels) > 8

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from app.figures.formatting import floats, format_month
 from app.figures.monitor_style import GRAPH_MARGIN, month_axis, title
 from app.figures.theme import DANGER, MUTED, PRIMARY, TEMPLATE, empty_figure
+from pipeline.monitoring import ALL
 
 QUALITY_TITLE = "Data quality per month"
 # Missing-value lines (top panel) and row-level series (bottom) have their own legends.
@@ -33,7 +34,7 @@ TOP_BOTTOM = 0.57
 
 def _worst(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Per month, the column with the highest ``metric``: period, value, column_name."""
-    rows = frame[(frame["metric"] == metric) & (frame["column_name"] != "(all)")]
+    rows = frame[(frame["metric"] == metric) & (frame["column_name"] != ALL)]
     rows = rows.dropna(subset=["value"])
     if rows.empty:
         return rows
@@ -88,7 +89,7 @@ def _panel_title(text: str, top: float) -> dict:
 
 def _missing_lines(frame: pd.DataFrame, max_columns: int) -> tuple[list[go.Scatter], str]:
     """The top panel's lines (the columns that ever miss most) and its title."""
-    missing = frame[(frame["metric"] == "missing_rate") & (frame["column_name"] != "(all)")]
+    missing = frame[(frame["metric"] == "missing_rate") & (frame["column_name"] != ALL)]
     peak = missing.groupby("column_name")["value"].max().fillna(0.0)
     worst = [c for c in peak.sort_values(ascending=False).index if peak[c] > 0][:max_columns]
     quiet = len(peak) - len(worst)
@@ -119,7 +120,7 @@ def _row_lines(frame: pd.DataFrame) -> list[go.Scatter]:
     traces = []
     for metric, (label, colour, dash) in ROW_SERIES.items():
         if metric in ("duplicate_rate", "quarantine_rate"):
-            rows = frame[(frame["metric"] == metric) & (frame["column_name"] == "(all)")]
+            rows = frame[(frame["metric"] == metric) & (frame["column_name"] == ALL)]
             rows = rows.sort_values("period")
             where = ["" for _ in range(len(rows))]
         else:

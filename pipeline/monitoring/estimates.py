@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.monitoring import ALL
 from pipeline.monitoring.binning import DEFAULT_BINS, bin_counts, numeric_edges, quantile_levels
 from pipeline.monitoring.estimated import METRICS, estimate
 
-ALL = "(all)"
 #: Metric names stored per estimate; ``positive_rate`` is the expected churn rate.
 ESTIMATED = ("positive_rate", *METRICS)
 

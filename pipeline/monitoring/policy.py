@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 
 from pipeline.monitor_settings import RetrainSettings
+from pipeline.monitoring import month, where
 from pipeline.warehouse.monitor_store import Decision
 
-ALL = "(all)"
 MANUAL_TRIGGERS = ("manual",)  # the Retrain button, `plumbline run --retrain`
 
 
@@ -42,15 +42,6 @@ class PolicyInput:
     top_features: list[str] = field(default_factory=list)
     last_auto: date | None = None  # the newest data period when an automatic retrain last ran
     holdout_periods: int = 1
-
-
-def _month(p: date) -> str:
-    return f"{p:%Y-%m}"
-
-
-def _at(row: dict[str, Any]) -> str:
-    seg = row.get("segment_column", ALL)
-    return "" if seg == ALL else f" in {seg} {row['segment_value']}"
 
 
 def _material(row: dict[str, Any], margin: float) -> bool:
@@ -87,7 +78,7 @@ def _drift_reason(s: RetrainSettings, x: PolicyInput) -> tuple[date, str] | None
         (r for r in cells if r["period"] == first),
         key=lambda r: (r["statistic"] or 0.0) / (r["threshold"] or 1.0),
     )
-    return first, f"{worst['sentence']} ({_month(first)})"
+    return first, f"{worst['sentence']} ({month(first)})"
 
 
 def _performance_reason(s: RetrainSettings, x: PolicyInput) -> tuple[date, str] | None:
@@ -103,8 +94,9 @@ def _performance_reason(s: RetrainSettings, x: PolicyInput) -> tuple[date, str] 
         return None
     first = min(r["period"] for r in low)
     worst = min((r for r in low if r["period"] == first), key=lambda r: r["value"])
+    at = where(worst["segment_column"], worst["segment_value"])
     return first, (
-        f"{worst['kind']} ROC AUC{_at(worst)} {worst['value']:.3f} in {_month(first)} is "
+        f"{worst['kind']} ROC AUC{at} {worst['value']:.3f} in {month(first)} is "
         f"{x.champion_auc - worst['value']:.3f} below v{x.champion_version}'s holdout "
         f"{x.champion_auc:.3f} (> {s.performance_drop:g})"
     )
@@ -118,7 +110,7 @@ def _schedule_reason(s: RetrainSettings, x: PolicyInput) -> tuple[date, str] | N
         return None
     return newer[-1], (
         f"schedule: {len(newer)} labelled months since v{x.champion_version}'s newest "
-        f"labels ({_month(x.champion_holdout_to)}); retrain every {s.schedule_periods}"
+        f"labels ({month(x.champion_holdout_to)}); retrain every {s.schedule_periods}"
     )
 
 
@@ -171,8 +163,8 @@ def decide(s: RetrainSettings, x: PolicyInput) -> Decision:
     if needed is not None:
         return Decision(
             trigger, "wait",
-            f"{reason}; waiting for the labels of {_month(needed)}, so that the new model "
-            f"learns from {_month(period)} and is checked on a later month",
+            f"{reason}; waiting for the labels of {month(needed)}, so that the new model "
+            f"learns from {month(period)} and is checked on a later month",
             latest,
         )  # fmt: skip
     return Decision(trigger, "retrain", reason, latest, evidence=period)

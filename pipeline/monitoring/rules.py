@@ -18,10 +18,9 @@ from typing import Any
 import pandas as pd
 
 from pipeline.monitor_settings import AlertRule
+from pipeline.monitoring import ALL, SCORE, month, where
 from pipeline.warehouse.alerts import AlertDraft
 
-ALL = "(all)"
-SCORE = "__score__"
 RULE_KINDS = (
     "feature_drift", "prediction_drift", "estimated_drop", "realised_drop", "missing_rate",
     "new_category_rate", "out_of_range_rate", "duplicate_rate",
@@ -39,15 +38,6 @@ class Evidence:
     baseline_auc: float | None = None  # the serving model's holdout ROC AUC
     baseline_version: int | None = None
     top_features: list[str] = field(default_factory=list)  # most important first
-
-
-def where(segment_column: str, segment_value: str) -> str:
-    """ " in region South", or "" for the whole batch."""
-    return "" if segment_column == ALL else f" in {segment_column} {segment_value}"
-
-
-def _month(period: date) -> str:
-    return f"{period:%Y-%m}"
 
 
 def _latest(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,7 +74,7 @@ def _drift(rule: AlertRule, ev: Evidence) -> list[AlertDraft]:
             more = f" and {len(others) - 4} more" if len(others) > 4 else ""
             also = f"; also {', '.join(names)}{more}"
         subject = "the score distribution" if score else column
-        message = f"{_month(worst['period'])}: {worst['sentence']}{also} ({rule.name})"
+        message = f"{month(worst['period'])}: {worst['sentence']}{also} ({rule.name})"
         out.append(AlertDraft(rule.severity, rule.kind, subject, message, worst["period"]))
     return out
 
@@ -110,7 +100,7 @@ def _drop(rule: AlertRule, ev: Evidence) -> list[AlertDraft]:
             band = f" (band {r['low']:.3f}–{r['high']:.3f})"
         at = where(r["segment_column"], r["segment_value"])
         message = (
-            f"{word} ROC AUC{at} in {_month(r['period'])} is {float(r['value']):.3f}{band}, "
+            f"{word} ROC AUC{at} in {month(r['period'])} is {float(r['value']):.3f}{band}, "
             f"{gap:.3f} below v{ev.baseline_version}'s holdout ROC AUC {ev.baseline_auc:.3f} "
             f"(> {rule.threshold:g}; {rule.name})"
         )
@@ -139,7 +129,7 @@ def _quality(rule: AlertRule, ev: Evidence) -> list[AlertDraft]:
         subject = column or "rows"
         share = f"{value:.1%} of {'values of ' + column if column else 'rows'}"
         message = (
-            f"{_month(r['period'])}: {share} {_QUALITY_WORDS[rule.kind]} "
+            f"{month(r['period'])}: {share} {_QUALITY_WORDS[rule.kind]} "
             f"(> {rule.threshold:.0%}; {rule.name})"
         )
         out.append(AlertDraft(rule.severity, rule.kind, subject, message, r["period"]))
@@ -180,7 +170,7 @@ def evaluate(
             checked[rule.kind] = max(r["period"] for r in rows)
     fired = {(d.kind, d.subject) for d in drafts}
     clears = [
-        (kind, subject, f"cleared: not seen in {_month(checked[kind])}")
+        (kind, subject, f"cleared: not seen in {month(checked[kind])}")
         for kind, subject in sorted(active)
         if kind in checked and (kind, subject) not in fired
     ]

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.monitoring import ALL
 from pipeline.monitoring.binning import DEFAULT_BINS, numeric_edges, quantile_levels
 from pipeline.monitoring.drift import (
     METHODS,
@@ -32,7 +33,6 @@ from pipeline.monitoring.drift import (
 from pipeline.monitoring.result import DEFAULT_THRESHOLDS, P_VALUE_METHODS, DriftResult
 from pipeline.warehouse import monitor_counts
 
-ALL = "(all)"  # segment column and value of the whole window
 MISSING = "missing"  # the last histogram label when either side has missing values
 #: p-value below which a test that did not reach its threshold is still worth watching.
 WATCH_P_VALUE = 0.1

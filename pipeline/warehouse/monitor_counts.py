@@ -15,15 +15,15 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from pipeline.monitoring import ALL
 from pipeline.warehouse.connection import quote_ident
 
 SOURCE = "clean_rows"  # published clean data; a run may point at its all_clean view instead
-NO_SEGMENT = "(all)"
 
 
 def _segment_sql(segment: str | None) -> str:
     if segment is None:
-        return f"'{NO_SEGMENT}'"
+        return f"'{ALL}'"
     return f"coalesce(CAST({quote_ident(segment)} AS VARCHAR), '(missing)')"
 
 

@@ -15,9 +15,9 @@ import duckdb
 import pandas as pd
 
 from pipeline.contract import Contract
+from pipeline.monitoring import ALL
 from pipeline.warehouse.connection import quote_ident
 
-ALL = "(all)"
 REALISED = (
     "roc_auc",
     "precision",
@@ -29,22 +29,23 @@ REALISED = (
 )
 
 
-def _long(contract: Contract, segments: list[str], predictions: str, periods_param: str) -> str:
+def _long(contract: Contract, segments: list[str], predictions: str) -> str:
     """SQL for (period, segment_column, segment_value, p, y, model_version), one row per
-    labelled prediction and segment view (the whole period included)."""
+    labelled prediction and segment view (the whole period included). Parameters: ``$periods``
+    and ``$seg0``, ``$seg1``, ... naming the segment columns."""
     e, t = quote_ident(contract.entity_id), quote_ident(contract.event_time)
     seg_cols = "".join(f", {quote_ident(s)}" for s in segments)
     views = [f"SELECT period, '{ALL}' AS segment_column, '{ALL}' AS segment_value, p, y, v FROM b"]
-    for s in segments:
+    for i, s in enumerate(segments):
         views.append(
-            f"SELECT period, ? AS segment_column, "
+            f"SELECT period, $seg{i} AS segment_column, "
             f"coalesce(CAST({quote_ident(s)} AS VARCHAR), '(missing)'), p, y, v FROM b"
         )
     return (
         "WITH l AS (SELECT entity_id, period, max(label) AS y FROM all_labels "
-        f"  WHERE list_contains({periods_param}, period) GROUP BY ALL), "
+        "  WHERE list_contains($periods, period) GROUP BY ALL), "
         f"c AS (SELECT CAST({e} AS VARCHAR) AS entity_id, _period{seg_cols} FROM all_clean "
-        f"  WHERE list_contains({periods_param}, _period) "
+        "  WHERE list_contains($periods, _period) "
         f"  QUALIFY row_number() OVER (PARTITION BY {e}, _period ORDER BY {t} DESC) = 1), "
         "b AS (SELECT p.period, p.probability AS p, p.model_version AS v, l.y"
         f"{''.join(f', c.{quote_ident(s)}' for s in segments)} "
@@ -80,11 +81,9 @@ def realised(
                 "model_version",
             ]
         )
-    head = _long(contract, segments, predictions, "$periods")
-    params: dict[str, object] = {"periods": periods, "threshold": threshold}
-    for i, s in enumerate(segments):
-        head = head.replace("? AS segment_column", f"$seg{i} AS segment_column", 1)
-        params[f"seg{i}"] = s
+    head = _long(contract, segments, predictions)
+    params = {"periods": periods, "threshold": threshold}
+    params.update({f"seg{i}": s for i, s in enumerate(segments)})
     frame = cur.execute(
         head + ", ranked AS (SELECT *, "
         "  rank() OVER (PARTITION BY period, segment_column, segment_value ORDER BY p) AS r, "

@@ -17,10 +17,10 @@ import duckdb
 import pandas as pd
 
 from pipeline.contract import Contract
+from pipeline.monitoring import ALL
 from pipeline.warehouse.connection import quote_ident
 from pipeline.warehouse.datasets import _temp_exists
 
-ALL = "(all)"
 COLUMNS = ["period", "column_name", "metric", "value", "rows"]
 
 

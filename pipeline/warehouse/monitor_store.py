@@ -18,7 +18,6 @@ import pandas as pd
 from pipeline.warehouse import alerts
 from pipeline.warehouse.connection import utcnow
 
-ALL = "(all)"
 DRIFT_COLUMNS = (
     "period", "column_name", "kind", "segment_column", "segment_value", "reference_version",
     "reference_from", "reference_to", "method", "statistic", "threshold", "p_value", "drifted",

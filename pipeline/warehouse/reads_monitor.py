@@ -16,10 +16,9 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from pipeline.monitoring import ALL, SCORE
 from pipeline.warehouse.connection import Warehouse
 
-ALL = "(all)"  # segment_column and segment_value of the whole batch
-SCORE = "__score__"  # drift_results.column_name of prediction (score) drift
 METRICS = ("roc_auc", "precision", "recall", "f1")
 # The champion's holdout importance rank of drift_results row ``d`` as ``i.rank`` (NULL when
 # the champion's explanation does not rank that feature): the order features are shown in.
