@@ -14,7 +14,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +31,7 @@ from pydantic_settings import (
 )
 
 from pipeline.monitor_settings import MonitoringSettings, RetrainSettings
+from pipeline.web_settings import WebSettings
 
 CONFIG_FILE_NAME = "plumbline.toml"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,62}$")
@@ -350,6 +359,13 @@ class Settings(BaseSettings):
     fairness: FairnessSettings = FairnessSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     retrain: RetrainSettings = RetrainSettings()
+    web: WebSettings = WebSettings()
+    secret_key: SecretStr | None = Field(
+        None, description="signs session cookies; required outside the demo"
+    )
+    admin_password: SecretStr | None = Field(
+        None, description="the first admin's password on first start (automation)"
+    )
     schedule_seconds: float = Field(3600.0, ge=5.0, description="pipeline interval outside demo")
     compute_threads: int = Field(1, ge=1, le=64)
     holdout_periods: int = Field(1, ge=1, le=12)

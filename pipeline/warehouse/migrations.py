@@ -369,4 +369,35 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE models ADD COLUMN score_reference VARCHAR",
         ],
     ),
+    (
+        6,
+        "accounts and the audit trail",
+        [
+            """CREATE TABLE users (
+                username      VARCHAR PRIMARY KEY,
+                role          VARCHAR NOT NULL,
+                password_hash VARCHAR NOT NULL,
+                disabled      BOOLEAN NOT NULL DEFAULT FALSE,
+                auth_version  INTEGER NOT NULL DEFAULT 1,
+                created_at    TIMESTAMP NOT NULL,
+                created_by    VARCHAR NOT NULL,
+                updated_at    TIMESTAMP NOT NULL,
+                last_login_at TIMESTAMP
+            )""",
+            """CREATE TABLE audit_log (
+                event_id   BIGINT PRIMARY KEY,
+                occurred_at TIMESTAMP NOT NULL,
+                actor      VARCHAR NOT NULL,
+                role       VARCHAR,
+                address    VARCHAR,
+                action     VARCHAR NOT NULL,
+                target     VARCHAR,
+                outcome    VARCHAR NOT NULL,
+                detail     VARCHAR,
+                prev_hash  VARCHAR NOT NULL,
+                row_hash   VARCHAR NOT NULL
+            )""",
+            "ALTER TABLE runs ADD COLUMN cancel_requested_by VARCHAR",
+        ],
+    ),
 ]

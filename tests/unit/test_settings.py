@@ -86,3 +86,21 @@ def test_a_rule_without_a_threshold_is_refused_with_its_name(tmp_path: Path) -> 
     )
     with pytest.raises(SettingsError, match="Too many gaps"):
         load_settings(data_dir=tmp_path)
+
+
+def test_the_readme_reverse_proxy_example_is_valid_settings(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n# plumbline.toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "plumbline.toml").write_text(block, encoding="utf-8")
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.web.secure_cookies is True
+    assert settings.web.trusted_proxy == "127.0.0.1"
+
+
+def test_secrets_come_from_the_environment_and_never_print(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PLUMBLINE_SECRET_KEY", "a-very-long-secret-key-value")
+    monkeypatch.setenv("PLUMBLINE_ADMIN_PASSWORD", "first admin password")
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.secret_key.get_secret_value() == "a-very-long-secret-key-value"
+    assert "a-very-long-secret-key-value" not in repr(settings)
+    assert "first admin password" not in str(settings.model_dump())
