@@ -7,12 +7,13 @@ names and row counts come from the named read :func:`reads_models.batches`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
 from app.figures.formatting import format_count, format_duration, is_missing
 from app.pages._models_compare import colours, side_header
@@ -317,11 +318,77 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def card_for_reading(text: str) -> list[Any]:
-    """The card as the dialog shows it: markdown for the prose, real tables for its tables.
+# The card's own markup: **bold** and `code`. Everything else is text, whatever it holds.
+_INLINE = re.compile(r"(\*\*[^*]+\*\*|`[^`]+`)")
 
-    The title line is left out (it is the dialog's title) and section headings are made
-    smaller (a page-sized heading inside a dialog shouts). Table cells are shown as plain text.
+
+def _inline(text: str) -> str | list[Any]:
+    """``text`` with the card's **bold** and `code` spans as elements, the rest as plain text."""
+    if _INLINE.search(text) is None:
+        return text
+    out: list[Any] = []
+    for i, part in enumerate(_INLINE.split(text)):
+        if not part:
+            continue
+        if i % 2 == 0:
+            out.append(part)
+        elif part.startswith("**"):
+            out.append(html.Strong(part[2:-2]))
+        else:
+            out.append(html.Code(part[1:-1]))
+    return out
+
+
+def _prose(lines: list[str]) -> list[Any]:
+    """The card's prose as HTML elements: ``## `` headings, ``- `` lists (one level of
+    ``  - `` nesting) and paragraphs.
+
+    Deliberately not ``dcc.Markdown``: the card quotes data (column and category names, file
+    names, comments), and markdown would turn ``[x](url)`` or ``![x](url)`` in them into live
+    links and images. Here data can only ever be text.
+    """
+    out: list[Any] = []
+    paragraph: list[str] = []
+    items: list[html.Li] = []
+
+    def flush() -> None:
+        if paragraph:
+            out.append(html.P(_inline(" ".join(paragraph)), className="mb-2"))
+            paragraph.clear()
+        if items:
+            out.append(html.Ul(list(items), className="mb-2"))
+            items.clear()
+
+    for line in lines:
+        if line.startswith("## "):
+            flush()
+            out.append(html.H6(_inline(line[3:]), className="mt-3 mb-1"))
+        elif line.startswith("- "):
+            if paragraph:
+                flush()
+            items.append(html.Li(_inline(line[2:])))
+        elif line.startswith("  - ") and items:
+            parent = items[-1]
+            if not isinstance(parent.children, list):
+                parent.children = [parent.children]
+            if not (parent.children and isinstance(parent.children[-1], html.Ul)):
+                parent.children.append(html.Ul([], className="mb-0"))
+            parent.children[-1].children.append(html.Li(_inline(line[4:])))
+        elif not line.strip():
+            flush()
+        else:
+            if items:
+                flush()
+            paragraph.append(line.strip())
+    flush()
+    return out
+
+
+def card_for_reading(text: str) -> list[Any]:
+    """The card as the dialog shows it: its prose and its tables as HTML elements.
+
+    The title line is left out (it is the dialog's title) and section headings are small (a
+    page-sized heading inside a dialog shouts). All text, table cells included, is plain text.
     """
     lines = text.splitlines()
     if lines and lines[0].startswith("# "):
@@ -332,7 +399,7 @@ def card_for_reading(text: str) -> list[Any]:
 
     def flush() -> None:
         if prose:
-            out.append(dcc.Markdown("\n".join(prose)))
+            out.extend(_prose(prose))
             prose.clear()
         if table:
             head, rows = _cells(table[0]), [_cells(r) for r in table[2:]]
@@ -347,7 +414,7 @@ def card_for_reading(text: str) -> list[Any]:
             continue
         if table:
             flush()
-        prose.append("###" + line if line.startswith("## ") else line)
+        prose.append(line)
     flush()
     return out
 

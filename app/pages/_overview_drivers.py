@@ -1,7 +1,8 @@
 """The Overview's "what drives churn this month": the champion's strongest drivers in words.
 
 Read from the champion's stored global explanation of the latest batch it scored (its holdout
-before that); each driver links to the analyst's view of that feature on the Explain page.
+before that); for analysts and admins each driver links to its view on the Explain page. An
+executive may read only the Overview, so they get the sentences without links.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from app.components.empty import empty_state
+from app.components.links import data_link, user_may_open
 from app.services import Services
+from pipeline.accounts import Role
 from pipeline.explain.language import global_driver_sentence
 from pipeline.warehouse import reads_explain
 
@@ -35,16 +38,17 @@ def drivers_card(svc: Services) -> dbc.Card:
             "It is computed when a model is trained or scores a new month.",
             tone="secondary",
         )
+    # The Explain page is an analyst's page: no "explore" link for someone who cannot open it.
+    linked = user_may_open(Role.ANALYST)
     items = []
     for d in found["drivers"].itertuples(index=False):
-        href = "/explain?" + urlencode({"v": found["version"], "feature": d.feature})
         sentence = global_driver_sentence(d.feature, d.direction or "", float(d.share))
-        items.append(
-            html.Li(
-                [html.Span(sentence), " ", dcc.Link("explore", href=href, className="small")],
-                className="mb-1",
-            )
-        )
+        parts: list = [html.Span(sentence)]
+        if linked:
+            # The feature name is data: urlencode keeps it inside the query string.
+            href = "/explain?" + urlencode({"v": found["version"], "feature": d.feature})
+            parts += [" ", data_link("explore", href, needed=Role.ANALYST, className="small")]
+        items.append(html.Li(parts, className="mb-1"))
     return dbc.Card(
         dbc.CardBody(
             [

@@ -38,7 +38,7 @@ def test_versions_comparison_charts_and_model_card(page: Page, live_app, console
     page.locator("#models-card-open").click()
     expect(page.locator("#models-card-title")).to_have_text(f"Model card: churn model v{champion}")
     card = page.locator("#models-card-body")
-    expect(card.locator("h5", has_text="Intended use")).to_be_visible()
+    expect(card.locator("h6", has_text="Intended use")).to_be_visible()
     expect(card).to_contain_text("Metrics on the holdout")
     with page.expect_download() as download:
         page.locator("#models-card-modal-download").click()

@@ -490,7 +490,8 @@ def test_model_card_opens_and_downloads_as_markdown(models_page, ui):
     store = _store(models_page)
     is_open, title, shown = models_page.show_card(1, 3, store)
     assert is_open and title == "Model card: churn model v3"
-    assert "##### Intended use" in ui.texts(shown)  # smaller headings inside the dialog
+    headings = ui.find_all(shown, lambda c: type(c).__name__ == "H6")
+    assert "Intended use" in [h.children for h in headings]  # small headings in the dialog
     tables = ui.find_all(shown, lambda c: type(c).__name__ == "Table")
     assert len(tables) == 3  # metrics, segments, alias history
     assert "region = North" in ui.texts(tables[1])
