@@ -3,6 +3,10 @@
 The child is spawned (not forked: the owner holds DuckDB and threads), runs at a lower CPU
 priority with its BLAS/OpenMP pools pinned, dies with its parent (``PR_SET_PDEATHSIG``), and
 sends back a small picklable result. Bulk data goes through Parquet files in the work dir.
+
+A run can be cancelled while a child works: the flow wraps its steps in :func:`interruptible`
+with the run's cancel check, so every child that the run's thread starts is watched without the
+steps passing anything down. When the check raises, the child is stopped and the error goes on.
 """
 
 from __future__ import annotations
@@ -13,12 +17,21 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import threading
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
+POLL_SECONDS = 0.2  # how often a waiting parent asks whether the run was cancelled
+STOP_GRACE_SECONDS = 5.0  # how long a terminated child may take to exit before it is killed
+
+# The interruption check of the current thread, set by :func:`interruptible` (per thread: the
+# run thread's check must not stop a child that the scheduler's demo clock started).
+_watch = threading.local()
 
 
 class ComputeFailed(RuntimeError):
@@ -54,11 +67,51 @@ def _child_main(conn: Any, target: str, kwargs: dict[str, Any], threads: int, ni
         conn.close()
 
 
+@contextmanager
+def interruptible(check: Callable[[], None]) -> Iterator[None]:
+    """Inside the block, :func:`run_in_child` calls in this thread call ``check`` before starting
+    a child and every :data:`POLL_SECONDS` while it works; when ``check`` raises, the child is
+    stopped (terminated, killed if it lingers) and the exception propagates to the caller."""
+    previous = getattr(_watch, "check", None)
+    _watch.check = check
+    try:
+        yield
+    finally:
+        _watch.check = previous
+
+
+def _stop(child: Any) -> None:
+    """End a child that is no longer wanted: SIGTERM, then SIGKILL if it does not exit."""
+    child.terminate()
+    child.join(STOP_GRACE_SECONDS)
+    if child.is_alive():
+        log.warning("child %s ignored SIGTERM; killing it", child.name)
+        child.kill()
+        child.join()
+
+
+def _wait(receive: Any, child: Any, check: Callable[[], None] | None) -> Any:
+    """The child's message; polls so that ``check`` can stop the child while it works."""
+    if check is None:
+        return receive.recv()
+    while not receive.poll(POLL_SECONDS):  # poll is also true when the child died: recv raises
+        try:
+            check()
+        except BaseException:
+            _stop(child)
+            raise
+    return receive.recv()
+
+
 def run_in_child(target: str, kwargs: dict[str, Any], threads: int = 1, nice: int = 10) -> Any:
     """Call ``target`` ("module.function") with ``kwargs`` in a spawned child; return its result.
 
-    Raises :class:`ComputeFailed` when the function raises or the child dies.
+    Raises :class:`ComputeFailed` when the function raises or the child dies, and whatever the
+    thread's :func:`interruptible` check raises when the work is no longer wanted.
     """
+    check = getattr(_watch, "check", None)
+    if check is not None:
+        check()
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(
@@ -70,7 +123,7 @@ def run_in_child(target: str, kwargs: dict[str, Any], threads: int = 1, nice: in
     child.start()
     send.close()
     try:
-        message = receive.recv()
+        message = _wait(receive, child, check)
     except EOFError:
         child.join()
         code = child.exitcode

@@ -3,6 +3,10 @@
 Steps stage their results in TEMP tables on the run's own cursor; heavy compute runs in child
 processes; the last step publishes everything in one transaction. A failure anywhere leaves
 the published warehouse exactly as it was, and the run marked failed with a readable reason.
+
+A run is cancelled through its :class:`~pipeline.flow_state.Cancellation`: the flow checks it
+before each step and, through :func:`pipeline.compute.interruptible`, while a compute child
+works. A cancelled run publishes nothing; once publication begins, cancelling is refused.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from typing import Any
 import duckdb
 
 from pipeline import contract_file, faults, ingest
-from pipeline.compute import ComputeFailed
+from pipeline.compute import ComputeFailed, interruptible
 from pipeline.contract import infer_contract
-from pipeline.flow_state import RunFailed, RunState, StepResult
+from pipeline.flow_state import Cancellation, RunCancelled, RunFailed, RunState, StepResult
 from pipeline.model_steps import ModelSteps, PromotionRequest
 from pipeline.monitor_step import MonitorStep, deliver
 from pipeline.pii import pii_salt
@@ -36,7 +40,16 @@ STEPS = ("ingest", "validate", "clean", "train", "score", "monitor")
 ProgressHook = Callable[[str, str, dict[str, Any]], None]
 
 
-__all__ = ["STEPS", "ComputeFailed", "Flow", "ProgressHook", "PromotionRequest", "RunFailed"]
+__all__ = [
+    "STEPS",
+    "Cancellation",
+    "ComputeFailed",
+    "Flow",
+    "ProgressHook",
+    "PromotionRequest",
+    "RunCancelled",
+    "RunFailed",
+]
 
 
 class Flow(ModelSteps, MonitorStep):
@@ -52,6 +65,7 @@ class Flow(ModelSteps, MonitorStep):
         promotion: PromotionRequest | None = None,
         trigger: str = "manual",
         user: str | None = None,
+        cancel: Cancellation | None = None,
     ):
         self.settings = settings
         self.wh = wh
@@ -60,58 +74,77 @@ class Flow(ModelSteps, MonitorStep):
         self.paths = paths  # ingest exactly these files instead of scanning the source
         self.promotion = promotion  # for the "promote" step: a person's promotion or rollback
         self.trigger, self.user = trigger, user  # who started the run: the retrain policy asks
+        self.cancel = cancel or Cancellation()  # flipped by the Runner when someone cancels
 
     def execute(self, run_id: int) -> dict[str, Any]:
-        """Run the steps; returns the run summary. Raises :class:`RunFailed` on failure."""
+        """Run the steps; returns the run summary.
+
+        Raises :class:`RunFailed` on failure, and :class:`RunCancelled` when cancelled (the step
+        it was in is then recorded as ``cancelled``).
+        """
         state = RunState(run_id=run_id, pub=Publication(run_id=run_id))
         cur = self.wh.cursor()
         work = self.settings.work_dir / f"run-{run_id}"
         work.mkdir(parents=True, exist_ok=True)
-        summary: dict[str, Any] = {}
         try:
-            cleaning.ensure_staging(cur)
-            for position, name in enumerate(self.steps, start=1):
-                step = getattr(self, f"_{name}")
-                runs.start_step(self.wh, run_id, position, name)
-                self.hook(name, "running", {})
-                started = time.perf_counter()
-                try:
-                    result: StepResult = step(cur, state, work)
-                except Exception as error:
-                    reason = _reason(error)
-                    runs.finish_step(self.wh, run_id, name, "failed", error=reason)
-                    self.hook(name, "failed", {"error": reason})
-                    raise RunFailed(f"{name}: {reason}") from error
-                result.detail["seconds"] = round(time.perf_counter() - started, 3)
-                faults.point(f"step.{name}.done")
-                summary[name] = result.detail
-                closing = runs.finish_step_sql(
-                    run_id, name, "succeeded", result.rows_in, result.rows_out, result.detail, None
-                )
-                if name != self.steps[-1]:
-                    self.wh.execute(*closing)
-                    self.hook(name, "succeeded", result.detail)
-                    continue
-                # The last step, the run's success and all its results commit together.
-                state.pub.closing += [
-                    closing,
-                    runs.finish_run_sql(run_id, "succeeded", None, summary),
-                ]
-                try:
-                    publish(self.wh, cur, state.pub, self.settings.dataset)
-                except Exception as error:
-                    reason = _reason(error)
-                    runs.finish_step(self.wh, run_id, name, "failed", error=f"publish: {reason}")
-                    self.hook(name, "failed", {"error": reason})
-                    raise RunFailed(f"publish: {reason}") from error
-                self.hook(name, "succeeded", result.detail)
-                deliver(self.settings, self.wh, state)
-            if state.pub.contract_is_new or not self._contract_path().exists():
-                self._write_contract_file()
-            return summary
+            with interruptible(self.cancel.check):
+                return self._run_steps(cur, state, work)
+        except RunCancelled as stop:
+            step = runs.cancel_open_step(self.wh, run_id, str(stop))
+            if step is not None:
+                self.hook(step, "cancelled", {"error": str(stop)})
+            raise
         finally:
             cur.close()
             shutil.rmtree(work, ignore_errors=True)
+
+    def _run_steps(
+        self, cur: duckdb.DuckDBPyConnection, state: RunState, work: Path
+    ) -> dict[str, Any]:
+        run_id = state.run_id
+        summary: dict[str, Any] = {}
+        cleaning.ensure_staging(cur)
+        for position, name in enumerate(self.steps, start=1):
+            self.cancel.check()
+            step = getattr(self, f"_{name}")
+            runs.start_step(self.wh, run_id, position, name)
+            self.hook(name, "running", {})
+            started = time.perf_counter()
+            try:
+                result: StepResult = step(cur, state, work)
+            except Exception as error:
+                reason = _reason(error)
+                runs.finish_step(self.wh, run_id, name, "failed", error=reason)
+                self.hook(name, "failed", {"error": reason})
+                raise RunFailed(f"{name}: {reason}") from error
+            result.detail["seconds"] = round(time.perf_counter() - started, 3)
+            faults.point(f"step.{name}.done")
+            summary[name] = result.detail
+            closing = runs.finish_step_sql(
+                run_id, name, "succeeded", result.rows_in, result.rows_out, result.detail, None
+            )
+            if name != self.steps[-1]:
+                self.wh.execute(*closing)
+                self.hook(name, "succeeded", result.detail)
+                continue
+            # The last step, the run's success and all its results commit together.
+            state.pub.closing += [
+                closing,
+                runs.finish_run_sql(run_id, "succeeded", None, summary),
+            ]
+            self.cancel.begin_publishing()  # raises if cancelled; from here on cancel is refused
+            try:
+                publish(self.wh, cur, state.pub, self.settings.dataset)
+            except Exception as error:
+                reason = _reason(error)
+                runs.finish_step(self.wh, run_id, name, "failed", error=f"publish: {reason}")
+                self.hook(name, "failed", {"error": reason})
+                raise RunFailed(f"publish: {reason}") from error
+            self.hook(name, "succeeded", result.detail)
+            deliver(self.settings, self.wh, state)
+        if state.pub.contract_is_new or not self._contract_path().exists():
+            self._write_contract_file()
+        return summary
 
     def _salt(self) -> str | None:
         """The PII salt, only when PII columns are hashed rather than dropped."""

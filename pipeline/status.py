@@ -26,6 +26,7 @@ def collect_status(settings: Settings, wh: Warehouse) -> dict[str, Any]:
             "duration_s": None if r.duration_s != r.duration_s else round(float(r.duration_s), 2),
             "current_step": _text(r.current_step),
             "error": _text(r.error),
+            "cancel_requested_by": _text(r.cancel_requested_by),
         }
         for r in recent.itertuples()
     ]
@@ -71,6 +72,8 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append("  none yet")
     for r in status["runs"]:
         extra = r["error"] or (f"at {r['current_step']}" if r["current_step"] else "")
+        if r["status"] == "running" and r.get("cancel_requested_by"):
+            extra = f"{extra}, cancelling (asked by {r['cancel_requested_by']})".lstrip(", ")
         duration = f"{r['duration_s']:.1f}s" if r["duration_s"] is not None else "-"
         lines.append(
             f"  #{r['run_id']:<4} {r['status']:<9} {r['trigger']:<10} {r['started_at']}  "

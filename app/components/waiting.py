@@ -1,9 +1,9 @@
 """The card a waiting page shows before its first results: what the newest pipeline run is doing.
 
 Overview, Data, Model review, Explain and Monitor each wait for a different result, but read the
-same four states from the newest run: none yet, one in progress, the last one failed, or the last
-one finished without giving the page anything. Each page supplies its own sentences; the states,
-the elapsed time and the error text are worked out here once.
+same states from the newest run: none yet, one in progress, the last one failed or was cancelled,
+or the last one finished without giving the page anything. Each page supplies its own sentences;
+the states, the elapsed time and the error text are worked out here once.
 """
 
 from __future__ import annotations
@@ -35,6 +35,14 @@ class Words:
     tone: Tone = "secondary"
 
 
+# The same for every page: a cancelled run says nothing about the page's own data.
+CANCELLED = Words(
+    "The last run was cancelled",
+    "{why} Run #{run_id} was {error} before it published anything.",
+    "The scheduler starts the next run shortly; “Retrain now” on the Runs page starts one now.",
+)
+
+
 def latest_run_card(
     runs: pd.DataFrame,
     *,
@@ -51,7 +59,8 @@ def latest_run_card(
     ``finished`` is used when the newest run neither runs nor failed. When its words depend on
     what that run did, give a function of the run id instead: its words are used as they are (not
     as templates, so text read from the run cannot be taken for a field). The running card is
-    "info" with a spinner and the failed card "danger", whatever their ``tone``. ``now`` (naive
+    "info" with a spinner and the failed card "danger", whatever their ``tone``. A cancelled
+    run gets :data:`CANCELLED`, its ``{error}`` saying who cancelled it and when. ``now`` (naive
     UTC) defaults to the current time.
     """
     if runs.empty:
@@ -68,6 +77,9 @@ def latest_run_card(
     if run["status"] == "failed":
         error = "no error recorded" if is_missing(run["error"]) else str(run["error"])
         return _card(failed, tone="danger", why=why, run_id=run_id, error=error)
+    if run["status"] == "cancelled":
+        error = "cancelled" if is_missing(run["error"]) else str(run["error"])
+        return _card(CANCELLED, why=why, run_id=run_id, error=error)
     if callable(finished):
         words = finished(run_id)
         return empty_state(words.title, words.reason, words.hint, tone=words.tone)

@@ -166,6 +166,13 @@ def run_outcome(wh: Warehouse, run: dict[str, Any]) -> tuple[dbc.Alert, bool]:
             class_name="promotion-alert",
         ), True
     error = "no error recorded" if is_missing(r["error"]) else str(r["error"])
+    if r["status"] == "cancelled":
+        return dbc.Alert(
+            [html.Strong(f"Run #{run_id} was cancelled ({what}): "), f"{error}; nothing changed."],
+            color="warning",
+            dismissable=True,
+            class_name="promotion-alert",
+        ), True
     return dbc.Alert(
         [html.Strong(f"Run #{run_id} failed ({what}): "), error],
         color="danger",

@@ -1,4 +1,9 @@
-"""Run and step records: every pipeline run is written here as it happens."""
+"""Run and step records: every pipeline run is written here as it happens.
+
+A run's status is ``running`` until it ends ``succeeded``, ``failed`` or ``cancelled``; a step's
+is one of those or ``skipped``. A cancelled run names who cancelled it in ``cancel_requested_by``
+and its error reads "cancelled by ana at 14:03:07 UTC".
+"""
 
 from __future__ import annotations
 
@@ -10,29 +15,36 @@ import pandas as pd
 from pipeline.warehouse.connection import Warehouse, utcnow
 
 INTERRUPTED = "interrupted"
+RUN_STATUSES = ("running", "succeeded", "failed", "cancelled")
+CANCELLED_UNFINISHED = "cancelled by {by} (the server stopped before the run had ended)"
 
 
 def mark_interrupted_runs(wh: Warehouse) -> list[int]:
-    """Runs left ``running`` by a crash become ``failed`` with reason ``interrupted``."""
+    """Runs left ``running`` by a crash become ``failed`` with reason ``interrupted``.
+
+    A run someone had asked to cancel becomes ``cancelled`` instead: nothing of it was
+    published either way, and that is what they asked for.
+    """
     now = utcnow()
     with wh.transaction() as cur:
-        ids = [
-            r[0] for r in cur.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
-        ]
-        if ids:
+        found = cur.execute(
+            "SELECT run_id, cancel_requested_by FROM runs WHERE status = 'running'"
+        ).fetchall()
+        for run_id, by in found:
+            status = "failed" if by is None else "cancelled"
+            error = INTERRUPTED if by is None else CANCELLED_UNFINISHED.format(by=by)
             cur.execute(
-                "UPDATE runs SET status = 'failed', error = ?, finished_at = ?, "
-                "current_step = NULL, "
+                "UPDATE runs SET status = ?, error = ?, finished_at = ?, current_step = NULL, "
                 "duration_s = date_diff('millisecond', started_at, ?) / 1000.0 "
-                "WHERE status = 'running'",
-                [INTERRUPTED, now, now],
+                "WHERE run_id = ?",
+                [status, error, now, now, run_id],
             )
             cur.execute(
-                "UPDATE run_steps SET status = 'failed', error = ?, finished_at = ? "
-                "WHERE status = 'running'",
-                [INTERRUPTED, now],
+                "UPDATE run_steps SET status = ?, error = ?, finished_at = ? "
+                "WHERE run_id = ? AND status = 'running'",
+                [status, error, now, run_id],
             )
-    return ids
+    return [int(r[0]) for r in found]
 
 
 def active_run(wh: Warehouse) -> tuple[int, str | None, Any] | None:
@@ -123,19 +135,54 @@ def finish_run_sql(
 
 
 def finish_run(wh: Warehouse, run_id: int, status: str, error: str | None, summary: dict) -> None:
-    """Close a run as ``succeeded`` or ``failed`` in its own transaction."""
+    """Close a run as ``succeeded`` or ``failed`` in its own transaction (a cancelled run:
+    :func:`finish_cancelled`)."""
     wh.execute(*finish_run_sql(run_id, status, error, summary))
+
+
+def request_cancel(wh: Warehouse, run_id: int, by: str) -> None:
+    """Record who asked to cancel a running run (the first asker is kept)."""
+    wh.execute(
+        "UPDATE runs SET cancel_requested_by = ? "
+        "WHERE run_id = ? AND status = 'running' AND cancel_requested_by IS NULL",
+        [by, run_id],
+    )
+
+
+def cancel_open_step(wh: Warehouse, run_id: int, error: str) -> str | None:
+    """Close the run's running step as ``cancelled``; returns its name (None if none was open)."""
+    now = utcnow()
+    with wh.transaction() as cur:
+        found = cur.execute(
+            "UPDATE run_steps SET status = 'cancelled', finished_at = ?, "
+            "duration_s = date_diff('microsecond', started_at, ?) / 1e6, error = ? "
+            "WHERE run_id = ? AND status = 'running' RETURNING step",
+            [now, now, error, run_id],
+        ).fetchall()
+    return found[0][0] if found else None
+
+
+def finish_cancelled(wh: Warehouse, run_id: int, by: str, error: str) -> None:
+    """Close a run as ``cancelled`` by ``by``, with ``error`` saying who and when."""
+    now = utcnow()
+    wh.execute(
+        "UPDATE runs SET status = 'cancelled', finished_at = ?, current_step = NULL, error = ?, "
+        "summary = '{}', cancel_requested_by = coalesce(cancel_requested_by, ?), "
+        "duration_s = date_diff('microsecond', started_at, ?) / 1e6 WHERE run_id = ?",
+        [now, error, by, now, run_id],
+    )
 
 
 def recent_runs(wh: Warehouse, limit: int = 50) -> pd.DataFrame:
     """Latest runs, newest first.
 
     Columns: run_id, trigger, triggered_by, status, started_at, finished_at, duration_s,
-    current_step, error, summary.
+    current_step, error, summary, cancel_requested_by.
     """
     return wh.read(
         "SELECT run_id, trigger, triggered_by, status, started_at, finished_at, duration_s, "
-        "current_step, error, summary FROM runs ORDER BY run_id DESC LIMIT ?",
+        "current_step, error, summary, cancel_requested_by FROM runs "
+        "ORDER BY run_id DESC LIMIT ?",
         [limit],
     )
 

@@ -29,3 +29,12 @@ def niceness_and_threads() -> tuple[int, list[int]]:
     from threadpoolctl import threadpool_info
 
     return os.nice(0), [pool["num_threads"] for pool in threadpool_info()]
+
+
+def sleep(seconds: float, pid_file: str) -> None:
+    """Write this child's pid to ``pid_file``, then sleep: a long fit a person cancels."""
+    import time
+    from pathlib import Path
+
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(seconds)
