@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import signal
@@ -13,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from pipeline.cli_users import cli_actor
 from pipeline.ingest import SourceError, check_source
 from pipeline.settings import Settings, SettingsError, load_settings
 
@@ -32,13 +32,38 @@ def _err(text: str) -> None:
     sys.stderr.flush()
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-        stream=sys.stderr,
-    )
+def _audit(
+    wh: Any, actor: str, action: str, target: str, failure: str | None, detail: str | None = None
+) -> None:
+    """Record what a person did from the command line in the audit trail."""
+    from pipeline.warehouse import audit as audit_store
+
+    outcome = "ok" if failure is None else "failed"
+    text = "; ".join(p for p in (detail, failure) if p) or None
+    audit_store.record(wh, audit_store.AuditEvent(actor, action, outcome, target, text))
+
+
+def _configure_logging(settings: Settings, level: str | None = None) -> None:
+    """Log at ``level`` (default: the settings') in the settings' format, secrets redacted."""
+    import contextlib
+
+    from pipeline.logs import configure_logging
+
+    secrets = [
+        value.get_secret_value()
+        for value in (settings.secret_key, settings.admin_password, settings.web.metrics_token)
+        if value is not None
+    ]
+    # The owner-only secrets folder holds the PII salt and the app's own key and token files.
+    # Only read what exists: creating them is not logging's job.
+    if settings.secrets_dir.is_dir():
+        for path in sorted(settings.secrets_dir.iterdir()):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                if path.is_file() and path.stat().st_size <= 4096:
+                    value = path.read_text(encoding="utf-8").strip()
+                    if len(value) >= 8:  # shorter is no secret, and would garble every line
+                        secrets.append(value)
+    configure_logging(level or settings.log_level, settings.web.log_format, secrets)
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
@@ -68,10 +93,21 @@ def _acquire(settings: Settings, url: str | None):
         raise SystemExit(EXIT_FAILED) from None
 
 
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """Behind a reverse proxy, trust its X-Forwarded-* headers, and no one else's."""
+    if not settings.web.trusted_proxy:
+        return {}
+    return {
+        "trusted_proxy": settings.web.trusted_proxy,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
+    }
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the app and run the scheduler in this process, which owns the warehouse."""
     settings = _settings(args, host=args.host, port=args.port)
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     _check_source(settings)
     url = f"http://{settings.host}:{settings.port}"
     lock = _acquire(settings, url)
@@ -80,63 +116,84 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app import create_app
     from app.api import register_api
+    from app.ops.health import register_health
+    from app.ops.metrics import register_metrics
     from pipeline.democlock import DemoClock
     from pipeline.runner import Runner
     from pipeline.scheduler import build_scheduler
+    from pipeline.settings_audit import record_settings_change
     from pipeline.warehouse import Warehouse, runs
 
     wh = Warehouse(settings.warehouse_path)
-    interrupted = runs.mark_interrupted_runs(wh)
-    if interrupted:
-        log.warning(
-            "runs %s were left running by a crash; marked failed (interrupted)", interrupted
-        )
-    runner = Runner(settings, wh)
-    clock = DemoClock(settings, wh) if settings.dataset.is_demo else None
-    app = create_app(settings, wh, runner.start_run)
-    register_api(app.server, settings, wh)
-    scheduler = build_scheduler(settings, runner, clock)
-
-    def _stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
-    scheduler.start()
-    log.info(
-        "Plumbline is serving %s on %s (data dir %s)",
-        settings.dataset.source,
-        url,
-        settings.data_dir.resolve(),
-    )
+    runner = scheduler = None
     try:
-        waitress.serve(
-            app.server,
-            host=settings.host,
-            port=settings.port,
-            threads=8,
-            ident="Plumbline",
-            clear_untrusted_proxy_headers=True,
+        _first_admin(settings, wh, url)
+        changed = record_settings_change(settings, wh)
+        if changed:
+            log.info("settings changed since the last start: %s", ", ".join(changed[:20]))
+        interrupted = runs.mark_interrupted_runs(wh)
+        if interrupted:
+            log.warning(
+                "runs %s were left running by a crash; marked failed (interrupted), or cancelled "
+                "where someone had asked",
+                interrupted,
+            )
+        runner = Runner(settings, wh)
+        clock = DemoClock(settings, wh) if settings.dataset.is_demo else None
+        try:
+            app = create_app(settings, wh, runner.start_run, runner.cancel)
+        except SettingsError as error:
+            for line in error.problems:
+                _err(f"plumbline: {line}")
+            return EXIT_USAGE
+        register_api(app.server, settings, wh)
+        scheduler = build_scheduler(settings, runner, clock)
+        register_health(app.server, settings, wh, lambda: scheduler.running)
+        register_metrics(app, settings, wh)
+
+        def _stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _stop)
+        scheduler.start()
+        log.info(
+            "Plumbline is serving %s on %s (data dir %s)",
+            settings.dataset.source,
+            url,
+            settings.data_dir.resolve(),
         )
-    except OSError as error:
-        _err(
-            f"plumbline: cannot listen on {url}: {error.strerror or error}; "
-            "pick another --port or stop the program using it"
-        )
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        log.info("stopping")
+        try:
+            waitress.serve(
+                app.server,
+                host=settings.host,
+                port=settings.port,
+                threads=8,
+                ident="Plumbline",
+                clear_untrusted_proxy_headers=True,
+                **_proxy_options(settings),
+            )
+        except OSError as error:
+            _err(
+                f"plumbline: cannot listen on {url}: {error.strerror or error}; "
+                "pick another --port or stop the program using it"
+            )
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            log.info("stopping")
+        return 0
     finally:
-        scheduler.shutdown(wait=False)
-        runner.shutdown(wait=False)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        if runner is not None:
+            runner.shutdown(wait=False)
         wh.close()
         lock.release()
-    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the pipeline once now, with a progress bar per step."""
     settings = _settings(args)
-    _configure_logging("WARNING" if not args.verbose else "INFO")
+    _configure_logging(settings, "WARNING" if not args.verbose else "INFO")
     _check_source(settings)
     lock = _acquire(settings, None)
 
@@ -158,7 +215,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         runner = Runner(settings, wh, hook=bars.hook)
         started = time.perf_counter()
         if args.retrain:
-            request, reason = runner.run_now("manual", f"{getpass.getuser()} (command line)")
+            actor = cli_actor()
+            request, reason = runner.run_now("manual", actor)
+            _audit(wh, actor, "retrain", f"run #{request.run_id}", reason)
         else:
             request, reason = runner.run_now("cli", None)
         bars.close()
@@ -176,7 +235,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Ingest the given files now; print per file what was accepted, quarantined or rejected."""
     settings = _settings(args)
-    _configure_logging("WARNING")
+    _configure_logging(settings, "WARNING")
     try:
         lock = _acquire(settings, None)
     except SystemExit:
@@ -247,7 +306,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_reprocess(args: argparse.Namespace) -> int:
     """Re-validate rejected batches (e.g. after fixing the contract or the settings)."""
     settings = _settings(args)
-    _configure_logging("WARNING")
+    _configure_logging(settings, "WARNING")
     lock = _acquire(settings, None)
     from pipeline.runner import Runner
     from pipeline.warehouse import Warehouse, runs
@@ -289,7 +348,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 def cmd_promote(args: argparse.Namespace) -> int:
     """Make a version champion by hand (promotion or rollback), with a comment."""
     settings = _settings(args)
-    _configure_logging("WARNING")
+    _configure_logging(settings, "WARNING")
     comment = (args.comment or "").strip()
     if len(comment) < 5:
         _err("plumbline: say why in --comment (at least 5 characters); it is kept in the history")
@@ -304,14 +363,13 @@ def cmd_promote(args: argparse.Namespace) -> int:
     try:
         runs.mark_interrupted_runs(wh)
         action = "rollback" if args.rollback else "promote"
-        request = PromotionRequest(
-            args.version, f"{getpass.getuser()} (command line)", comment, action
-        )
+        request = PromotionRequest(args.version, cli_actor(), comment, action)
         runner = Runner(settings, wh)
         started, reason = runner.run_now(
             action, request.actor, steps=("promote",), promotion=request
         )
         runner.shutdown()
+        _audit(wh, request.actor, action, f"v{args.version}", reason, f"Comment: {comment}")
         if reason is not None:
             _err(f"plumbline: {action} run #{started.run_id} failed: {reason}")
             return EXIT_FAILED
@@ -347,7 +405,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         lock = DataDirLock(settings.data_dir).acquire()
     except DataDirInUse as busy:
-        status = _status_from_server(busy)
+        status = _status_from_server(busy, settings)
         if status is None:
             return EXIT_FAILED
     else:
@@ -360,17 +418,54 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status_from_server(busy: Any) -> dict | None:
+def _status_from_server(busy: Any, settings: Settings) -> dict | None:
     """While ``serve`` owns the warehouse, ask it over HTTP instead of opening the file."""
     if not busy.url:
         _err(f"plumbline: {busy}; a run is in progress, try again when it ends")
         return None
     try:
-        with urllib.request.urlopen(busy.url + "/api/status", timeout=10) as response:
+        from app.auth.session import local_api_token
+
+        request = urllib.request.Request(
+            busy.url + "/api/status",
+            headers={"Authorization": f"Bearer {local_api_token(settings)}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
     except OSError as error:
         _err(f"plumbline: {busy}, and its server at {busy.url} did not answer: {error}")
         return None
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """Manage accounts (see :mod:`pipeline.cli_users`)."""
+    from pipeline.cli_users import cmd_users as run_users
+
+    return run_users(args, _settings, _acquire)
+
+
+def _first_admin(settings: Settings, wh: Any, url: str) -> None:
+    """On a warehouse without accounts, create ``admin`` and say how to log in, once."""
+    from pipeline.accounts import bootstrap_admin
+    from pipeline.warehouse.users import count_users
+
+    if count_users(wh):
+        return
+    given = settings.admin_password.get_secret_value() if settings.admin_password else None
+    if not settings.dataset.is_demo and given is None:
+        _err(
+            "plumbline: there are no accounts yet: stop here and run `plumbline users add NAME "
+            "--role admin`, or set PLUMBLINE_ADMIN_PASSWORD to create `admin` on start"
+        )
+        raise SystemExit(EXIT_USAGE)
+    password = bootstrap_admin(wh, given)
+    if given is not None:
+        _out(f"first start: log in at {url}/login as admin with PLUMBLINE_ADMIN_PASSWORD")
+    else:
+        _out(
+            f"first start: log in at {url}/login as admin with password {password}\n"
+            "  (shown once; add people and change it on the Users page)"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -429,6 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.set_defaults(func=cmd_status)
+    from pipeline.cli_users import add_parser as add_users_parser
+
+    add_users_parser(sub, common, cmd_users)
     return parser
 
 

@@ -57,9 +57,17 @@ def _serve(data: Path, port: int) -> subprocess.Popen:
     )
 
 
-def _status(port: int) -> dict | None:
+def _status(port: int, data: Path) -> dict | None:
+    """The server's /api/status, read the way `plumbline status` does (the local token)."""
+    token_file = data / "secrets" / "api_token"
+    if not token_file.exists():
+        return None
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/status",
+        headers={"Authorization": f"Bearer {token_file.read_text().strip()}"},
+    )
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5) as r:
+        with urllib.request.urlopen(request, timeout=5) as r:
             return json.loads(r.read())
     except OSError:
         return None
@@ -130,7 +138,7 @@ def test_a_second_owner_of_the_data_dir_is_refused(small_settings) -> None:
     port = _free_port()
     first = _serve(data, port)
     try:
-        _wait_for(lambda: _status(port), 60, "the first serve to answer")
+        _wait_for(lambda: _status(port, data), 60, "the first serve to answer")
         second = _cli("serve", "--data-dir", str(data), "--port", str(_free_port()), timeout=30)
         assert second.returncode == 1
         assert f"data dir in use by PID {first.pid}" in second.stderr
@@ -150,7 +158,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
     try:
 
         def first_done_second_running():
-            status = _status(port)
+            status = _status(port, data)
             if not status:
                 return None
             by_id = {r["run_id"]: r for r in status["runs"]}
@@ -169,7 +177,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
     try:
 
         def run_2_failed():
-            status = _status(port)
+            status = _status(port, data)
             runs = {r["run_id"]: r for r in (status or {}).get("runs", [])}
             return status if runs.get(2, {}).get("status") == "failed" else None
 
@@ -181,7 +189,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
         assert status["champion"]["version"] == 1
 
         def a_later_run_succeeded():
-            status = _status(port)
+            status = _status(port, data)
             runs = (status or {}).get("runs", [])
             return any(r["run_id"] > 2 and r["status"] == "succeeded" for r in runs)
 
