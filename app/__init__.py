@@ -13,12 +13,19 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import _callback as dash_callbacks
-from dash import html
+from dash import dcc, html
 
-from app.components.navbar import navbar
-from app.services import Services, install
-from pipeline.runner import RunRequest
+from app.auth import session
+from app.auth.gate import guard_layout, install_gate, page_role, pages_for
+from app.auth.login_page import register_login
+from app.auth.skeleton import install_skeleton
+from app.components.navbar import navbar, user_menu
+from app.security import install_security
+from app.services import Services, install, services
+from pipeline.accounts import Role
+from pipeline.runner import CancelRequest, RunRequest
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
 
@@ -46,11 +53,37 @@ def _import_pages() -> None:
     # runs after Dash(...). Dash attaches `layout` only for modules it imported from a pages
     # folder, so attach it here the same way. A second app in the process finds the modules
     # already imported and the global registry already filled.
+    # Each layout is wrapped so that it renders only for the page's role: the gate lets Dash's
+    # page-routing callback through, and a crafted pathname must not open a page anyway.
     for name in page_module_names():
         module = importlib.import_module(name)
         page = dash.page_registry.get(name)
-        if page is not None and "layout" not in page:
-            page["layout"] = module.layout
+        if page is not None and not getattr(page.get("layout"), "plumbline_guarded", False):
+            page["layout"] = guard_layout(module.layout, page_role(page), _refusal)
+
+
+_ROLE_WORDS = {
+    Role.EXECUTIVE: "everyone with an account",
+    Role.ANALYST: "analysts and admins",
+    Role.ADMIN: "admins",
+}
+
+
+def _refusal(user: session.SessionUser | None, role: Role) -> dbc.Alert:
+    """What a person sees on a page their role may not open."""
+    if user is None:
+        return dbc.Alert(
+            ["Log in to see this page: ", dcc.Link("log in", href="/login")], color="warning"
+        )
+    return dbc.Alert(
+        [
+            f"This page is for {_ROLE_WORDS[role]}. You are logged in as {user.username} "
+            f"({user.role}); ask an admin if you need it. ",
+            dcc.Link("Back to the Overview", href="/"),
+        ],
+        color="warning",
+        class_name="page-refused",
+    )
 
 
 def _claim_callbacks() -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -71,27 +104,54 @@ def _claim_callbacks() -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return list(_CALLBACKS.values())
 
 
-def _shell(app: dash.Dash, settings: Settings) -> html.Div:
+def _unguarded_layouts(app: dash.Dash) -> Callable[[], list[Any]]:
+    def layouts() -> list[Any]:
+        pages = [p["layout"].__wrapped__() for p in dash.page_registry.values()]
+        return [*pages, app.layout()]
+
+    return layouts
+
+
+def _shell(app: dash.Dash, settings: Settings) -> Callable[[], html.Div]:
     badge = "demo data" if settings.dataset.is_demo else None
-    return html.Div(
-        [
-            navbar(app.get_asset_url("logo.svg"), badge=badge),
-            dbc.Container(dash.page_container, fluid=True, class_name="plumbline-main pb-5"),
-        ]
-    )
+
+    def shell() -> html.Div:
+        # Built per request: the navigation shows only the pages the user's role may open.
+        user = session.current_user(services().warehouse)
+        menu = None
+        if user is not None and flask.has_request_context():
+            menu = user_menu(user.username, user.role.value, session.csrf_token())
+        return html.Div(
+            [
+                navbar(
+                    app.get_asset_url("logo.svg"),
+                    pages=pages_for(user.role if user else None),
+                    badge=badge,
+                    user=menu,
+                ),
+                dbc.Container(dash.page_container, fluid=True, class_name="plumbline-main pb-5"),
+            ]
+        )
+
+    return shell
 
 
 def create_app(
     settings: Settings,
     warehouse: Warehouse,
     start_run: Callable[[str, str | None], RunRequest],
+    cancel_run: Callable[[int, str], CancelRequest] | None = None,
 ) -> dash.Dash:
-    """The Plumbline Dash app, reading ``warehouse`` and starting runs through ``start_run``.
+    """The Plumbline Dash app, reading ``warehouse``, starting runs through ``start_run`` and
+    cancelling them through ``cancel_run``.
 
     Installs the :class:`~app.services.Services` every callback uses. Safe to call more than
-    once per process; the latest call's services are the ones callbacks see.
+    once per process; the latest call's services are the ones callbacks see. Raises
+    :class:`~pipeline.settings.SettingsError` outside demo mode when no secret key is set.
     """
-    install(Services(settings=settings, warehouse=warehouse, start_run=start_run))
+    install(
+        Services(settings=settings, warehouse=warehouse, start_run=start_run, cancel_run=cancel_run)
+    )
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -107,8 +167,13 @@ def create_app(
         app.callback_map[spec["output"]] = dict(entry)
         app._callback_list.append(dict(spec))  # private, but see _claim_callbacks
     app.layout = _shell(app, settings)
+    install_skeleton(app, _unguarded_layouts(app))
     # An upload arrives base64-encoded inside a callback body (4/3 of the file) with some JSON
     # around it; anything bigger is refused by Flask before it is read into memory.
     limit = int(settings.ingest.max_upload_mb * 1.4 * 2**20) + 2**20
     app.server.config["MAX_CONTENT_LENGTH"] = limit
+    session.configure(app.server, settings)
+    install_gate(app, session.local_api_token(settings))
+    register_login(app.server, settings)
+    install_security(app, settings)
     return app

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.local_explain import LocalExplanations
-from pipeline.runner import RunRequest
+from pipeline.runner import CancelRequest, RunRequest
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
 
@@ -22,6 +22,7 @@ class Services:
     settings: Settings
     warehouse: Warehouse
     start_run: Callable[..., RunRequest]
+    cancel_run: Callable[[int, str], CancelRequest] | None = None  # Runner.cancel
     local: LocalExplanations | None = None  # local SHAP explanations, cached per process
 
     def explanations(self) -> LocalExplanations:

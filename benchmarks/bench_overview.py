@@ -92,7 +92,9 @@ def build_history(wh: Warehouse, periods: int) -> None:
             failed = run_id == 3
             total = sum(durations[:3]) if failed else sum(durations)
             cur.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
+                "INSERT INTO runs (run_id, trigger, triggered_by, status, started_at, finished_at, "
+                "duration_s, current_step, error, summary) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
                 [
                     run_id,
                     "schedule" if run_id != 4 else "manual",

@@ -7,18 +7,40 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
+
+
+def user_menu(username: str, role: str, csrf: str) -> html.Div:
+    """Who is logged in, with which role, and a Log out button (a POST with the CSRF token)."""
+    return html.Div(
+        [
+            html.Span(username, className="text-white fw-semibold me-1", id="navbar-user"),
+            dbc.Badge(role, color="light", text_color="primary", class_name="me-2"),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf", value=csrf),
+                    html.Button("Log out", type="submit", className="btn btn-sm btn-outline-light"),
+                ],
+                action="/logout",
+                method="POST",
+                className="d-inline",
+            ),
+        ],
+        className="d-flex align-items-center ms-3",
+    )
 
 
 def navbar(
     logo_src: str,
     pages: Iterable[Mapping[str, Any]] | None = None,
     badge: str | None = None,
+    user: html.Div | None = None,
 ) -> dbc.Navbar:
     """Logo, product name and one link per registered page (in registry order).
 
     ``pages`` defaults to ``dash.page_registry.values()``; pages registered with
-    ``nav=False`` are left out. ``badge`` is a short note shown beside the name (e.g. "demo data").
+    ``nav=False`` are left out. ``badge`` is a short note shown beside the name (e.g. "demo data");
+    ``user`` is the :func:`user_menu` shown at the right.
     """
     entries = list(dash.page_registry.values()) if pages is None else list(pages)
     links = [
@@ -44,6 +66,7 @@ def navbar(
             [
                 dbc.NavbarBrand(brand, href="/", class_name="d-flex align-items-center"),
                 dbc.Nav(links, navbar=True, class_name="ms-auto"),
+                *([user] if user is not None else []),
             ],
             fluid=True,
         ),

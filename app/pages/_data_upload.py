@@ -26,6 +26,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from app.audit import audit
+from app.auth import Role, requires
 from app.pages._data_layout import card
 from app.services import services
 from pipeline import preview as previews
@@ -357,6 +359,7 @@ def _refusal(message: str) -> dbc.Alert:
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST, action="upload")
 def preview_upload(contents: str | None, filename: str | None, token: str | None) -> dict:
     """Decode the dropped file into a new token folder, preview it and show the result."""
     svc = services()
@@ -424,6 +427,7 @@ _BUTTON_OUTPUTS = {
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST, action="upload")
 def accept_upload(n_clicks: int | None, token: str | None) -> dict:
     """Move the previewed upload into the landing folder, where the next run ingests it."""
     settings = services().settings
@@ -437,6 +441,7 @@ def accept_upload(n_clicks: int | None, token: str | None) -> dict:
         )
     target = previews.queue_upload(found, settings.landing_dir, datetime.now(UTC))
     log.info("upload queued for ingest as %s", target.name)
+    audit("upload", target=target.name, detail="accepted after preview; queued for ingest")
     return _outcome(
         dbc.Alert(
             [
@@ -460,6 +465,7 @@ def accept_upload(n_clicks: int | None, token: str | None) -> dict:
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST, action="upload")
 def discard_upload(n_clicks: int | None, token: str | None) -> dict:
     """Delete the waiting upload and clear the preview."""
     previews.discard_staged(previews.upload_area(services().settings), token)

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, html, no_update
 
+from app.auth import Role, requires
 from app.pages import _explain_local as local
 from app.pages._explain_layout import WHATIF_FIELD, Ids
 from app.pages._explain_state import choose_version, parse_entity
@@ -28,6 +29,7 @@ SUGGESTIONS = 20
     Output(Ids.RISKIEST, "rowData"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_riskiest(data: dict | None) -> list[dict[str, Any]]:
     """The riskiest customers of the latest scored month."""
     return local.riskiest_rows(reads_explain.riskiest(services().warehouse, RISKIEST))
@@ -37,6 +39,7 @@ def update_riskiest(data: dict | None) -> list[dict[str, Any]]:
     Output(Ids.SUGGESTIONS, "children"),
     Input(Ids.SEARCH, "value"),
 )
+@requires(Role.ANALYST)
 def suggest(text: str | None) -> list[html.Option]:
     """Scored customer ids starting with what was typed (the latest month)."""
     prefix = parse_entity(text)
@@ -53,6 +56,7 @@ def suggest(text: str | None) -> list[html.Option]:
     State(Ids.SEARCH, "value"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def search_entity(n_submit: int | None, n_clicks: int | None, text: str | None) -> Any:
     """The customer whose id was typed (Enter or the Explain button)."""
     entity = parse_entity(text)
@@ -65,6 +69,7 @@ def search_entity(n_submit: int | None, n_clicks: int | None, text: str | None) 
     Input(Ids.RISKIEST, "cellClicked"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def pick_entity(cell: dict | None) -> tuple[Any, Any]:
     """The customer of a clicked row of the riskiest list (also written into the search box)."""
     entity = parse_entity((cell or {}).get("rowId"))
@@ -84,6 +89,7 @@ def pick_entity(cell: dict | None) -> tuple[Any, Any]:
         "data": State(Ids.STORE, "data"),
     },
 )
+@requires(Role.ANALYST)
 def explain_customer(entity: object, version: object, data: dict | None) -> dict[str, Any]:
     """The customer's waterfall and sentences, and the what-if form filled with their values."""
     entity_ = parse_entity(entity)
@@ -126,6 +132,7 @@ def explain_customer(entity: object, version: object, data: dict | None) -> dict
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def recompute(
     n_clicks: int | None,
     values: list[Any],

@@ -12,6 +12,8 @@ from typing import Any
 
 from dash import Input, Output, State, callback, no_update
 
+from app.audit import audit
+from app.auth import Role, requires
 from app.identity import current_actor
 from app.pages import _models_actions as actions
 from app.pages._models_layout import Ids
@@ -30,6 +32,7 @@ from app.services import services
     },
     inputs={"b": Input(Ids.B, "value"), "data": Input(Ids.STORE, "data")},
 )
+@requires(Role.ANALYST)
 def update_actions(b: object, data: dict | None) -> dict[str, Any]:
     """ "Make vB champion" (disabled when B is champion), "Roll back to vN" (hidden when there
     is no former champion), and the history of people's promotions and rollbacks."""
@@ -75,6 +78,7 @@ _ASK_OUTPUTS = {
     inputs={"n_clicks": Input(Ids.PROMOTE, "n_clicks"), "b": State(Ids.B, "value")},
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def ask_promote(n_clicks: int | None, b: object) -> dict[str, Any]:
     """Open the confirmation for making B champion."""
     state = load_state(services())
@@ -89,6 +93,7 @@ def ask_promote(n_clicks: int | None, b: object) -> dict[str, Any]:
     inputs={"n_clicks": Input(Ids.ROLLBACK, "n_clicks")},
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def ask_rollback(n_clicks: int | None) -> dict[str, Any]:
     """Open the confirmation for rolling back to the most recent former champion."""
     state = load_state(services())
@@ -100,6 +105,7 @@ def ask_rollback(n_clicks: int | None) -> dict[str, Any]:
     Input(Ids.CANCEL, "n_clicks"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def cancel(n_clicks: int | None) -> bool:
     """Close the confirmation without starting anything."""
     return False
@@ -124,6 +130,7 @@ _CONFIRM_OUTPUTS = {
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST, action="promote")
 def confirm(n_clicks: int | None, action: dict | None, comment: str | None) -> dict[str, Any]:
     """Start the promotion or rollback run once a comment is given; say what happened."""
     unchanged = dict.fromkeys(_CONFIRM_OUTPUTS, no_update)
@@ -134,6 +141,12 @@ def confirm(n_clicks: int | None, action: dict | None, comment: str | None) -> d
         return unchanged | {"invalid": True, "feedback": problem}
     kind, version = str(action["action"]), int(action["version"])
     answer = actions.request_promotion(services(), kind, version, current_actor(), str(comment))
+    audit(
+        "rollback" if kind == "rollback" else "promote",
+        target=f"v{version}",
+        outcome="ok" if answer.started else "refused",
+        detail=f"{answer.message}. Comment: {str(comment).strip()}",
+    )
     out = unchanged | {
         "open": False,
         "invalid": False,
@@ -155,6 +168,7 @@ def confirm(n_clicks: int | None, action: dict | None, comment: str | None) -> d
     State(Ids.RUN, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def poll_run(tick: int | None, run: dict | None) -> tuple[Any, bool, Any]:
     """Follow the promotion run; when it ends, show the outcome and refresh the registry."""
     if not run:

@@ -15,6 +15,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, html, no_update
 
+from app.audit import audit
+from app.auth import Role, requires
 from app.figures.formatting import format_month, is_missing
 from app.identity import current_actor
 from app.pages._monitor_layout import Ids
@@ -103,6 +105,7 @@ def mute_until(choice: object) -> Any:
     Input(Ids.REFRESH, "data"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_alerts(show_all: object, refresh: object, data: dict | None) -> list[dict[str, Any]]:
     """Active alerts (open, acknowledged, muted), newest first; resolved ones too on request."""
     statuses = EVERY_STATUS if show_all is True else ACTIVE
@@ -110,6 +113,7 @@ def update_alerts(show_all: object, refresh: object, data: dict | None) -> list[
 
 
 @callback(Output(Ids.SELECTED, "children"), Input(Ids.ALERTS, "selectedRows"))
+@requires(Role.ANALYST)
 def describe_selection(rows: object) -> str:
     """Which alert the form acts on."""
     row = selected_alert(rows)
@@ -149,10 +153,14 @@ def _act(verb: str, rows: object, comment: object, do: Any) -> dict[str, Any]:
     if row is None:
         return _refused(verb, "choose an alert in the table first", False)
     text = comment if isinstance(comment, str) else ""
+    action = "alert.acknowledge" if verb == "acknowledged" else "alert.mute"
+    target = f"alert #{int(row['alert_id'])}"
     try:
         message = do(row["alert_id"], text)
     except AlertActionError as error:
+        audit(action, target=target, outcome="refused", detail=str(error))
         return _refused(verb, str(error), "comment" in str(error))
+    audit(action, target=target, detail=f"{message} Comment: {text.strip()}")
     return _done(message, row["alert_id"])
 
 
@@ -165,6 +173,7 @@ def _act(verb: str, rows: object, comment: object, do: Any) -> dict[str, Any]:
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST, action="alert.acknowledge")
 def acknowledge_alert(n_clicks: int | None, rows: object, comment: object) -> dict[str, Any]:
     """Acknowledge the chosen alert in the visitor's name with their comment."""
     actor = current_actor()
@@ -186,6 +195,7 @@ def acknowledge_alert(n_clicks: int | None, rows: object, comment: object) -> di
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST, action="alert.mute")
 def mute_alert(
     n_clicks: int | None, rows: object, comment: object, mute_for: object
 ) -> dict[str, Any]:
@@ -253,6 +263,7 @@ def decision_items(frame: pd.DataFrame) -> Any:
 
 
 @callback(Output(Ids.DECISIONS, "children"), Input(Ids.STORE, "data"))
+@requires(Role.ANALYST)
 def update_decisions(data: dict | None) -> Any:
     """The latest retrain decisions (runs that decided nothing are left out)."""
     return decision_items(reads.decisions(services().warehouse, limit=12))

@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.components.freshness import freshness_line
 from app.components.polling import (
@@ -45,7 +46,9 @@ from pipeline.contract import Contract
 from pipeline.warehouse import Warehouse
 from pipeline.warehouse import reads_data as reads
 
-dash.register_page(__name__, path="/data", name="Data", title="Plumbline · Data", order=5)
+dash.register_page(
+    __name__, path="/data", name="Data", title="Plumbline · Data", order=5, role=Role.ANALYST
+)
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -92,6 +95,7 @@ def _graph(figure: Any) -> dcc.Graph:
     Output(Ids.MISSING, "children"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_batches(data: dict | None) -> tuple[Any, Any, Any]:
     """The batches chart and table, and the missing-value heatmap."""
     wh = services().warehouse
@@ -119,6 +123,7 @@ def update_batches(data: dict | None) -> tuple[Any, Any, Any]:
     Output(Ids.PII, "children"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_schema(data: dict | None) -> tuple[Any, Any, Any]:
     """Schema changes, the current contract and warnings about unconfigured PII."""
     svc = services()
@@ -183,6 +188,7 @@ def _explore(feature: object) -> _Explore | dbc.Card:
     Input(Ids.FEATURE, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_distribution(feature: str | None, data: dict | None) -> tuple[Any, Any]:
     """One feature's distribution: the reference window against the latest period."""
     ctx = _explore(feature)
@@ -213,6 +219,7 @@ def update_distribution(feature: str | None, data: dict | None) -> tuple[Any, An
     Input(Ids.FEATURE, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_feature_rate(feature: str | None, data: dict | None) -> Any:
     """The target rate per decile (numeric) or category of the chosen feature."""
     ctx = _explore(feature)
@@ -240,6 +247,7 @@ def _relations_context() -> tuple[Warehouse, Contract, reads.Windows] | None:
 
 
 @callback(Output(Ids.SEGMENT_RATE, "children"), Input(Ids.STORE, "data"))
+@requires(Role.ANALYST)
 def update_segments(data: dict | None) -> Any:
     """The target rate per value of each configured segment, over the reference window."""
     found = _relations_context()
@@ -255,6 +263,7 @@ def update_segments(data: dict | None) -> Any:
 
 
 @callback(Output(Ids.CORRELATION, "children"), Input(Ids.STORE, "data"))
+@requires(Role.ANALYST)
 def update_correlation(data: dict | None) -> Any:
     """The correlation heatmap of the numeric features, over the reference window."""
     found = _relations_context()
@@ -304,6 +313,7 @@ def _quarantine_rows(batch: str | None, rule: str | None, search: str | None, li
     Input(Ids.Q_SEARCH, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_quarantine(
     batch: str | None, rule: str | None, search: str | None, data: dict | None
 ) -> tuple[list, list, str]:
@@ -321,6 +331,7 @@ def update_quarantine(
     State(Ids.Q_SEARCH, "value"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def download_quarantine(
     n_clicks: int | None, batch: str | None, rule: str | None, search: str | None
 ) -> dict[str, Any]:
@@ -343,6 +354,7 @@ def download_quarantine(
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def write_url(feature: str | None, batch: str | None, rule: str | None, data: dict | None) -> str:
     """The choices as a query string, pushed to the address bar without reloading."""
     features = (data or {}).get("features") or []
@@ -370,6 +382,7 @@ _POLL_OUTPUTS = {
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def poll_data(tick: int | None, known: dict | None, feature: str | None) -> dict[str, Any]:
     """Notice new batches, a new contract or model, new schema changes and PII suspects."""
     svc = services()

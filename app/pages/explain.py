@@ -16,6 +16,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.components.polling import (
     shown,
@@ -53,7 +54,14 @@ from app.pages._models_state import version_options, waiting_card
 from app.services import services
 from pipeline.warehouse import reads_explain
 
-dash.register_page(__name__, path="/explain", name="Explain", title="Plumbline · Explain", order=8)
+dash.register_page(
+    __name__,
+    path="/explain",
+    name="Explain",
+    title="Plumbline · Explain",
+    order=8,
+    role=Role.ANALYST,
+)
 
 
 def _features(version: int | None, scope: str | None) -> list[str]:
@@ -151,6 +159,7 @@ def layout(
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def choose_scope(version: object, data: dict | None, scope: object, feature: object) -> dict:
     """The chosen version's scopes and features; the current choices stay when still valid."""
     v = choose_version(version, data)
@@ -182,6 +191,7 @@ CHARTS_ROOM = {"minHeight": "520px"}
     Input(Ids.SCOPE, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_global(version: object, scope: object, data: dict | None) -> tuple[Any, dict | None]:
     """Global importance and the summary side by side; an empty state when none is stored."""
     v = choose_version(version, data)
@@ -242,6 +252,7 @@ def update_global(version: object, scope: object, data: dict | None) -> tuple[An
     Input(Ids.FEATURE, "value"),
     State(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_dependence(
     version: object, scope: object, feature: object, data: dict | None
 ) -> tuple[Any, dict | None, Any]:
@@ -284,6 +295,7 @@ def update_dependence(
     Input(Ids.VERSION, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_fairness(version: object, data: dict | None) -> Any:
     """The chosen version's fairness by group: sentences, tables and charts per column."""
     v = choose_version(version, data)
@@ -304,6 +316,7 @@ def update_fairness(version: object, data: dict | None) -> Any:
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def write_url(
     version: object, scope: object, entity: object, feature: object, data: dict | None
 ) -> str:
@@ -340,6 +353,7 @@ _POLL_OUTPUTS = {
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def poll_data(tick: int | None, known: dict | None, version: object) -> dict[str, Any]:
     """Notice the first model, a new version, a promotion or a newly stored explanation."""
     svc = services()

@@ -15,6 +15,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.auth import Role, requires
 from app.components.polling import (
     shown,
     visibility_outputs,
@@ -53,7 +54,12 @@ from app.services import services
 from pipeline.warehouse import reads_models as reads
 
 dash.register_page(
-    __name__, path="/models", name="Model review", title="Plumbline · Model review", order=7
+    __name__,
+    path="/models",
+    name="Model review",
+    title="Plumbline · Model review",
+    order=7,
+    role=Role.ANALYST,
 )
 
 RUN_POLL_MS = 1_500  # following a promotion run the user started
@@ -134,6 +140,7 @@ def layout(a: object = None, b: object = None, **kwargs: Any) -> html.Div:
     Output(Ids.ALERTS, "children"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_registry(data: dict | None) -> tuple[list, Any, list, list]:
     """The version list, the metric trend, the alias history and the refused-artefact banner."""
     state = load_state(services())
@@ -152,6 +159,7 @@ def update_registry(data: dict | None) -> tuple[list, Any, list, list]:
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def compare_clicked(cell: dict | None, data: dict | None) -> Any:
     """A click on a version's row makes it B."""
     version = parse_version((cell or {}).get("rowId"), (data or {}).get("versions") or [])
@@ -201,6 +209,7 @@ CHOOSE = html.Div("Choose versions A and B above.", className="text-muted")
         "data": Input(Ids.STORE, "data"),
     },
 )
+@requires(Role.ANALYST)
 def update_comparison(a: object, b: object, data: dict | None) -> dict[str, Any]:
     """Window note, metric table with deltas, the gate's decision about B, segments; the
     threshold slider moves to B's own threshold."""
@@ -241,6 +250,7 @@ def update_comparison(a: object, b: object, data: dict | None) -> dict[str, Any]
     Input(Ids.B, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_curves(a: object, b: object, data: dict | None) -> tuple[Any, ...]:
     """ROC, precision-recall, calibration and gain curves of A and B overlaid, and their
     confusion matrices at each version's decision threshold."""
@@ -265,6 +275,7 @@ def update_curves(a: object, b: object, data: dict | None) -> tuple[Any, ...]:
     Input(Ids.B, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_threshold(
     threshold: float | None, a: object, b: object, data: dict | None
 ) -> tuple[Any, Any]:
@@ -307,6 +318,7 @@ def update_threshold(
     Input(Ids.B, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_lineage(a: object, b: object, data: dict | None) -> Any:
     """Code, data batches, settings diff, durations and library versions of A and B."""
     known = (data or {}).get("versions") or []
@@ -328,6 +340,7 @@ def update_lineage(a: object, b: object, data: dict | None) -> Any:
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def write_url(a: object, b: object, data: dict | None) -> str:
     """The compared pair as ``?a=6&b=7`` in the address bar (empty for the defaults)."""
     return query_string(a, b, data)
@@ -345,6 +358,7 @@ def write_url(a: object, b: object, data: dict | None) -> str:
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def show_card(n_clicks: int | None, version: object, data: dict | None) -> tuple[bool, str, Any]:
     """The chosen version's model card, rendered from markdown in a dialog."""
     v = parse_version(version, (data or {}).get("versions") or [])
@@ -365,6 +379,7 @@ def show_card(n_clicks: int | None, version: object, data: dict | None) -> tuple
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def download_card(
     n_clicks: int | None, modal_clicks: int | None, version: object, data: dict | None
 ) -> Any:
@@ -410,6 +425,7 @@ def _or_unchanged(value: Any) -> Any:
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def poll_data(
     tick: int | None, refresh: object, known: dict | None, a: object, b: object, card: object
 ) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.auth import Role, requires
 from app.components.health import health_badge
 from app.components.polling import (
     shown,
@@ -56,7 +57,14 @@ from app.pages._monitor_state import (
 from app.services import Services, services
 from pipeline.warehouse import reads_monitor as reads
 
-dash.register_page(__name__, path="/monitor", name="Monitor", title="Plumbline · Monitor", order=9)
+dash.register_page(
+    __name__,
+    path="/monitor",
+    name="Monitor",
+    title="Plumbline · Monitor",
+    order=9,
+    role=Role.ANALYST,
+)
 
 QUALITY_KINDS = ("missing_rate", "new_category_rate", "out_of_range_rate", "duplicate_rate")
 
@@ -151,6 +159,7 @@ def layout(
     Input(Ids.FEATURE, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_heatmap(
     segment: object, period: object, feature: object, data: dict | None
 ) -> tuple[Any, dict[str, str]]:
@@ -174,6 +183,7 @@ def update_heatmap(
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def select_cell(click: dict | None, data: dict | None) -> tuple[Any, Any]:
     """A click on a heatmap cell chooses its month and feature."""
     points = (click or {}).get("points") or [{}]
@@ -191,6 +201,7 @@ def select_cell(click: dict | None, data: dict | None) -> tuple[Any, Any]:
     Input(Ids.SEGMENT, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_cell(period: object, feature: object, segment: object, data: dict | None) -> Any:
     """The chosen cell's verdict, how it was measured, and its distributions."""
     period_, feature_ = period_of(period, data), feature_of(feature, data)
@@ -206,6 +217,7 @@ def update_cell(period: object, feature: object, segment: object, data: dict | N
     Input(Ids.SEGMENT, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_prediction(segment: object, data: dict | None) -> Any:
     """Score drift per month for the segment (the whole batch when the segment has none)."""
     wh = services().warehouse
@@ -227,6 +239,7 @@ def update_prediction(segment: object, data: dict | None) -> Any:
     Input(Ids.METRIC, "value"),
     Input(Ids.STORE, "data"),
 )
+@requires(Role.ANALYST)
 def update_performance(segment: object, metric: object, data: dict | None) -> Any:
     """Estimated (with band) and realised ``metric`` per month, the champion's holdout value,
     and promotions, retrains and alerts on the time axis."""
@@ -243,6 +256,7 @@ def update_performance(segment: object, metric: object, data: dict | None) -> An
 
 
 @callback(Output(Ids.QUALITY, "children"), Input(Ids.STORE, "data"))
+@requires(Role.ANALYST)
 def update_quality(data: dict | None) -> Any:
     """Missing values per column, duplicates, quarantined rows, new categories and
     out-of-range values per month, with the alert rules' thresholds."""
@@ -256,6 +270,7 @@ def update_quality(data: dict | None) -> Any:
     Input(Ids.REFRESH, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def update_health(data: dict | None, refresh: object) -> Any:
     """The health badge, again after new results or an alert was handled."""
     return _health(services())
@@ -273,6 +288,7 @@ def update_health(data: dict | None, refresh: object) -> Any:
     State(Ids.STORE, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def write_url(
     period: object, segment: object, feature: object, metric: object, data: dict | None
 ) -> str:
@@ -309,6 +325,7 @@ _POLL_OUTPUTS = {
     },
     prevent_initial_call=True,
 )
+@requires(Role.ANALYST)
 def poll_data(
     tick: int | None, known: dict | None, period: object, feature: object
 ) -> dict[str, Any]:

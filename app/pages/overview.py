@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.components.filters import filter_card, labelled_select
 from app.components.freshness import freshness_line
@@ -46,7 +47,9 @@ from app.services import Services, services
 from pipeline.warehouse import reads_monitor
 from pipeline.warehouse import reads_overview as reads
 
-dash.register_page(__name__, path="/", name="Overview", title="Plumbline · Overview", order=0)
+dash.register_page(
+    __name__, path="/", name="Overview", title="Plumbline · Overview", order=0, role=Role.EXECUTIVE
+)
 
 ALL = "*"  # the segment select's "all customers" option; never a valid column name
 GRAPH_CONFIG = {
@@ -226,6 +229,7 @@ def _valid_range(start: str | None, end: str | None) -> tuple[str, str] | None:
         "data": Input(Ids.DATA, "data"),
     },
 )
+@requires(Role.EXECUTIVE)
 def update_summary(
     start: str | None, end: str | None, segment: str | None, value: str | None, data: dict | None
 ) -> dict[str, Any]:
@@ -283,6 +287,7 @@ def update_summary(
     Input(Ids.BY, "value"),
     Input(Ids.DATA, "data"),
 )
+@requires(Role.EXECUTIVE)
 def update_breakdown(
     end: str | None, segment: str | None, value: str | None, by: str | None, data: dict | None
 ) -> Any:
@@ -326,6 +331,7 @@ def update_breakdown(
     Input(Ids.SEGMENT, "value"),
     prevent_initial_call=True,
 )
+@requires(Role.EXECUTIVE)
 def update_value_options(segment: str | None) -> tuple[list[dict[str, str]], str | None, bool]:
     """Values of the chosen segment column; the first is selected. "All customers" disables it."""
     if not segment or segment == ALL:
@@ -348,6 +354,7 @@ def update_value_options(segment: str | None) -> tuple[list[dict[str, str]], str
     State(Ids.DATA, "data"),
     prevent_initial_call=True,
 )
+@requires(Role.EXECUTIVE)
 def write_url(
     start: str | None,
     end: str | None,
@@ -395,6 +402,7 @@ _POLL_OUTPUTS = {
     },
     prevent_initial_call=True,
 )
+@requires(Role.EXECUTIVE)
 def poll_data(
     tick: int | None, known: dict | None, start: str | None, end: str | None, by: str | None
 ) -> dict[str, Any]:
@@ -424,6 +432,7 @@ def poll_data(
 
 
 @callback(Output(Ids.DRIVERS, "children"), Input(Ids.DATA, "data"), prevent_initial_call=True)
+@requires(Role.EXECUTIVE)
 def update_drivers(data: dict | None) -> Any:
     """The champion's drivers, refreshed when a run publishes new data."""
     if not data or not data.get("months"):
@@ -432,6 +441,7 @@ def update_drivers(data: dict | None) -> Any:
 
 
 @callback(Output(Ids.HEALTH, "children"), Input(Ids.DATA, "data"), prevent_initial_call=True)
+@requires(Role.EXECUTIVE)
 def update_health(data: dict | None) -> Any:
     """The health badge, refreshed when a run publishes new data."""
     return _health(services())

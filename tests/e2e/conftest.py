@@ -13,19 +13,51 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.ops.health import register_health
+from app.ops.metrics import register_metrics
 from pipeline.democlock import DemoClock
 from pipeline.runner import Runner
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse
+from tests.auth import ensure_users, session_cookie
 from tests.conftest import EVERY_MONTH, SMALL_DEMO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Every app served in the e2e session signs cookies with this key and has the same accounts
+# (tests.auth.USERS), so one admin cookie for 127.0.0.1 (cookies ignore ports) logs the
+# browser in everywhere.
+E2E_SECRET = "e2e-secret-key-for-tests-only-0123456789"
+
+
+def e2e_settings(data_dir: Path, **overrides):
+    """Settings of a served test app: the shared secret key, plus ``overrides``."""
+    return load_settings(data_dir=data_dir, secret_key=E2E_SECRET, **overrides)
+
+
+def cookie_for(username: str) -> dict:
+    """A Playwright cookie that logs ``username`` in on every e2e app."""
+    return {
+        "name": "plumbline_session",
+        "value": session_cookie(E2E_SECRET, username),
+        "domain": "127.0.0.1",
+        "path": "/",
+        "httpOnly": True,
+        "secure": False,
+        "sameSite": "Lax",
+        "expires": -1,
+    }
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).parent == Path(__file__).parent:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """pytest-playwright hook: every test's browser starts logged in as ``admin``."""
+    return {**browser_context_args, "storage_state": {"cookies": [cookie_for("admin")]}}
 
 
 @pytest.fixture(scope="session")
@@ -74,14 +106,17 @@ class LiveApp:
     """A served app plus the objects behind it, so tests can check numbers in the warehouse."""
 
     def __init__(self, data_dir: Path, run_first: bool):
-        self.settings = load_settings(data_dir=data_dir, demo=SMALL_DEMO, retrain=EVERY_MONTH)
+        self.settings = e2e_settings(data_dir, demo=SMALL_DEMO, retrain=EVERY_MONTH)
         self.wh = Warehouse(self.settings.warehouse_path)
+        ensure_users(self.wh)
         self.runner = Runner(self.settings, self.wh)
         if run_first:
             DemoClock(self.settings, self.wh).advance()
             request, reason = self.runner.run_now("test")
             assert reason is None, reason
-        app = create_app(self.settings, self.wh, self.runner.start_run)
+        app = create_app(self.settings, self.wh, self.runner.start_run, self.runner.cancel)
+        register_health(app.server, self.settings, self.wh, lambda: True)
+        register_metrics(app, self.settings, self.wh)
         self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -1,4 +1,5 @@
-"""A real `plumbline serve` from an empty data dir: the Overview waits, then fills in."""
+"""A real `plumbline serve` from an empty data dir: the admin password is printed once, the
+first login works, and the Overview waits, then fills in."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.conftest import SMALL_DEMO
 
@@ -25,8 +27,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_first_start_explains_the_wait_then_shows_kpis(
-    page: Page, small_settings, console_errors
+def _printed_password(server: subprocess.Popen, seconds: float = 60) -> str:
+    """The first admin's password from serve's terminal output."""
+    found: list[str] = []
+
+    def read() -> None:
+        for line in server.stdout:  # type: ignore[union-attr]
+            match = re.search(r"as admin with password (\S+)", line)
+            if match:
+                found.append(match.group(1))
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    assert found, "serve did not print the first admin's password"
+    return found[0]
+
+
+def test_first_start_prints_a_password_then_the_overview_fills_in(
+    browser, small_settings, console_errors
 ) -> None:
     data = small_settings.data_dir
     (data / "plumbline.toml").write_text(
@@ -46,8 +66,9 @@ def test_first_start_explains_the_wait_then_shows_kpis(
             "--port",
             str(port),
         ],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
         env=env,
         start_new_session=True,
     )
@@ -60,7 +81,15 @@ def test_first_start_explains_the_wait_then_shows_kpis(
                 break
             except OSError:
                 time.sleep(0.2)
+        password = _printed_password(server)
+        page = browser.new_page()  # no cookie: a new visitor
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.goto(url)
+        expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
+        page.fill("#username", "admin")
+        page.fill("#password", password)
+        page.click("#login-submit")
+        expect(page.locator("#navbar-user")).to_have_text("admin")
         # Either the first run is still going, or it already finished: never an empty chart.
         waiting = page.get_by_text("fills in by itself")
         tiles = page.locator(".kpi-tile", has_text="Customers scored")

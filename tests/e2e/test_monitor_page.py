@@ -19,8 +19,9 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.services import install, installed
 from pipeline.runner import RunRequest
-from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse
+from tests.auth import ensure_users
+from tests.e2e.conftest import e2e_settings
 from tests.unit.app.monitor_world import write_monitor_world
 
 
@@ -31,7 +32,8 @@ class MonitoredApp:
         self._previous = installed()  # the session's live app, put back on close
         self.wh = Warehouse(data_dir / "warehouse.duckdb")
         write_monitor_world(self.wh)
-        settings = load_settings(data_dir=data_dir)
+        ensure_users(self.wh)
+        settings = e2e_settings(data_dir)
         app = create_app(settings, self.wh, self._no_run)
         self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

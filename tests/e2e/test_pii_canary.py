@@ -1,8 +1,9 @@
 """No page, callback, download or log line ever carries raw PII.
 
 The demo's raw files hold names, emails and phone numbers (configured as PII). They are the
-canaries: after browsing every page, changing filters and downloading the quarantine, none of
-them may appear in any response body or in the log.
+canaries: after browsing every page (the admin pages, health and metrics included), changing
+filters and downloading the quarantine, none of them may appear in any response body or in the
+log.
 """
 
 from __future__ import annotations
@@ -44,7 +45,22 @@ def test_no_response_or_log_line_contains_raw_pii(
             return
 
     page.on("response", keep)
-    for path in ("/", "/?segment=region&value=North&by=plan", "/data", "/runs", "/api/status"):
+    paths = (
+        "/",
+        "/?segment=region&value=North&by=plan",
+        "/data",
+        "/models",
+        "/explain",
+        "/monitor",
+        "/runs",
+        "/users",
+        "/audit",
+        "/settings",
+        "/api/status",
+        "/healthz",
+        "/metrics",
+    )
+    for path in paths:
         page.goto(live_app.url + path)
         page.wait_for_load_state("networkidle")
     expect(page.locator("body")).to_be_visible()

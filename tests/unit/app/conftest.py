@@ -77,7 +77,9 @@ def write_history(wh: Warehouse) -> None:
     steps = [("ingest", 2.0), ("validate", 1.0), ("clean", 3.0), ("train", 40.0), ("score", 5.0)]
     with wh.transaction() as cur:
         cur.execute(
-            "INSERT INTO runs VALUES (1, 'schedule', NULL, 'succeeded', ?, ?, 51.0, NULL, NULL, "
+            "INSERT INTO runs (run_id, trigger, triggered_by, status, started_at, finished_at, "
+            "duration_s, current_step, error, summary) "
+            "VALUES (1, 'schedule', NULL, 'succeeded', ?, ?, 51.0, NULL, NULL, "
             "NULL)",
             [t0, t0 + timedelta(seconds=51)],
         )
@@ -89,7 +91,9 @@ def write_history(wh: Warehouse) -> None:
             )
         t1 = t0 + timedelta(hours=1)
         cur.execute(
-            "INSERT INTO runs VALUES (2, 'manual', 'alice', 'failed', ?, ?, 6.0, NULL, ?, NULL)",
+            "INSERT INTO runs (run_id, trigger, triggered_by, status, started_at, finished_at, "
+            "duration_s, current_step, error, summary) "
+            "VALUES (2, 'manual', 'alice', 'failed', ?, ?, 6.0, NULL, ?, NULL)",
             [t1, t1 + timedelta(seconds=6), "clean: 3 rows have negative monthly_charges"],
         )
         for pos, (step, status) in enumerate(

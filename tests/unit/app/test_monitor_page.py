@@ -8,12 +8,15 @@ import importlib
 from datetime import timedelta
 from types import ModuleType
 
+import flask
 import pytest
 from dash import dcc, no_update
 
 from app.components.polling import POLL_READY_MS, POLL_WAITING_MS
 from app.identity import current_actor
+from pipeline.accounts import Role
 from pipeline.warehouse import Warehouse, utcnow
+from tests.auth import acting_as
 from tests.unit.app.monitor_world import write_monitor_world
 
 
@@ -349,14 +352,20 @@ def test_a_new_month_moves_a_view_on_the_latest_month_but_not_a_chosen_one(
 # -- the Overview's health badge -----------------------------------------------------------------
 
 
-def test_the_overview_badge_links_to_the_monitor_page(monitor, ui):
+def test_the_overview_badge_links_analysts_to_the_monitor_page(monitor, ui):
     overview = importlib.import_module("app.pages.overview")
-    page = overview.layout()
-    badge = page[overview.Ids.HEALTH]
-    links = ui.find_all(badge, lambda c: isinstance(c, dcc.Link))
-    assert [link.href for link in links] == ["/monitor"]
-    assert "Model health: Watch" in ui.texts(badge)
-    assert "Model health: Watch" in ui.texts(overview.update_health({"months": []}))
+    server = flask.Flask("test")
+    with acting_as(server, Role.ANALYST):
+        page = overview.layout()
+        badge = page[overview.Ids.HEALTH]
+        links = ui.find_all(badge, lambda c: isinstance(c, dcc.Link))
+        assert [link.href for link in links] == ["/monitor"]
+        assert "Model health: Watch" in ui.texts(badge)
+        assert "Model health: Watch" in ui.texts(overview.update_health({"months": []}))
+    with acting_as(server, Role.EXECUTIVE):  # the Monitor page is not theirs: no link
+        badge = overview.layout()[overview.Ids.HEALTH]
+        assert ui.find_all(badge, lambda c: isinstance(c, dcc.Link)) == []
+        assert "Model health: Watch" in ui.texts(badge)
 
 
 def test_the_overview_badge_before_monitoring_says_so(empty_page, ui):

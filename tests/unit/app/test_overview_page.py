@@ -251,7 +251,9 @@ def test_while_the_first_run_is_in_progress_the_page_says_which_step(
     empty_overview, empty_warehouse, ui
 ):
     empty_warehouse.execute(
-        "INSERT INTO runs VALUES (1, 'schedule', NULL, 'running', ?, NULL, NULL, 'train', NULL, "
+        "INSERT INTO runs (run_id, trigger, triggered_by, status, started_at, finished_at, "
+        "duration_s, current_step, error, summary) "
+        "VALUES (1, 'schedule', NULL, 'running', ?, NULL, NULL, 'train', NULL, "
         "NULL)",
         [utcnow() - timedelta(seconds=20)],
     )
@@ -262,7 +264,9 @@ def test_while_the_first_run_is_in_progress_the_page_says_which_step(
 
 def test_after_a_failed_first_run_the_page_shows_its_error(empty_overview, empty_warehouse, ui):
     empty_warehouse.execute(
-        "INSERT INTO runs VALUES (1, 'schedule', NULL, 'failed', ?, ?, 3.0, NULL, "
+        "INSERT INTO runs (run_id, trigger, triggered_by, status, started_at, finished_at, "
+        "duration_s, current_step, error, summary) "
+        "VALUES (1, 'schedule', NULL, 'failed', ?, ?, 3.0, NULL, "
         "'ingest: no files in the landing dir', NULL)",
         [datetime(2024, 5, 1), datetime(2024, 5, 1)],
     )

@@ -1,0 +1,288 @@
+"""Authorisation on the server: every callback and page, unauthenticated and as each role.
+
+Callbacks are plain POST endpoints, so the test posts to each one the way a script would,
+without the UI. The expected role of each callback is written here from the pages' purpose,
+independently of the ``@requires`` marks in the code it checks.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Any
+
+import dash
+import pytest
+
+from pipeline.accounts import Role
+from pipeline.warehouse import audit as audit_store
+from tests.auth import PASSWORD, USERS, ensure_users, logged_in_client
+
+# Which role each page module (and its `_page_*` helpers) needs.
+PAGE_ROLES = {
+    "overview": Role.EXECUTIVE,
+    "data": Role.ANALYST,
+    "models": Role.ANALYST,
+    "explain": Role.ANALYST,
+    "monitor": Role.ANALYST,
+    "runs": Role.ANALYST,
+    "users": Role.ADMIN,
+    "audit": Role.ADMIN,
+    "settings": Role.ADMIN,
+}
+RANK = {Role.EXECUTIVE: 1, Role.ANALYST: 2, Role.ADMIN: 3}
+ROUTER = ".._pages_content.children..._pages_store.data.."
+
+
+def _module(func: Any) -> str:
+    if func is None:  # a clientside callback: it runs in the browser, never posts here
+        return "dash.clientside"
+    while getattr(func, "__wrapped__", None) is not None:
+        func = func.__wrapped__
+    return func.__module__
+
+
+def _expected_role(module: str) -> Role | None:
+    """The role a callback of ``module`` needs; None for Dash's own (any logged-in user)."""
+    if module.split(".")[0] == "dash":
+        return None
+    match = re.fullmatch(r"app\.pages\._?([a-z]+)(_[a-z_]+)?", module)
+    assert match, f"callback in unexpected module {module}"
+    return PAGE_ROLES[match.group(1)]
+
+
+def _body(output: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A minimal, well-formed callback request with every input and state None."""
+
+    def items(deps):
+        return [{"id": d["id"], "property": d["property"], "value": None} for d in deps]
+
+    def output_items():
+        parts = output[2:-2].split("...") if output.startswith("..") else [output]
+        found = []
+        for part in parts:
+            component, prop = part.rsplit(".", 1)
+            found.append({"id": component, "property": prop})
+        return found if output.startswith("..") else found[0]
+
+    return {
+        "output": output,
+        "outputs": output_items(),
+        "inputs": items(spec.get("inputs", [])),
+        "state": items(spec.get("state", [])),
+        "changedPropIds": [],
+    }
+
+
+@pytest.fixture
+def served(app, warehouse):
+    """The app after a first request (Dash adds its page router then), with accounts."""
+    ensure_users(warehouse)
+    admin = logged_in_client(app.server, "admin")
+    assert admin.get("/_dash-dependencies").status_code == 200
+    assert ROUTER in app.callback_map
+    return app
+
+
+@pytest.fixture
+def clients(served):
+    return {role: logged_in_client(served.server, name) for role, name in USERS.items()}
+
+
+def test_every_callback_refuses_unauthenticated_posts(served):
+    anonymous = served.server.test_client()
+    for output, spec in served.callback_map.items():
+        response = anonymous.post("/_dash-update-component", json=_body(output, spec))
+        assert response.status_code == 401, output
+        assert response.get_json() == {"error": "log in first"}
+
+
+def test_each_role_gets_exactly_its_callbacks(served, clients):
+    seen = {"allowed": 0, "denied": 0}
+    for output, spec in served.callback_map.items():
+        needed = _expected_role(_module(spec.get("callback")))
+        for role, client in clients.items():
+            response = client.post("/_dash-update-component", json=_body(output, spec))
+            allowed = needed is None or RANK[role] >= RANK[needed]
+            if allowed:
+                assert response.status_code not in (401, 403), (role, output)
+                seen["allowed"] += 1
+            else:
+                assert response.status_code == 403, (role, output, response.status_code)
+                seen["denied"] += 1
+    assert seen["allowed"] > 100 and seen["denied"] > 50  # the map really was walked
+
+
+def test_a_refused_retrain_is_answered_and_audited(served, clients, warehouse):
+    retrain = next(
+        out
+        for out, spec in served.callback_map.items()
+        if getattr(spec.get("callback"), "__name__", "") == "retrain"
+    )
+    response = clients[Role.EXECUTIVE].post(
+        "/_dash-update-component", json=_body(retrain, served.callback_map[retrain])
+    )
+    assert response.status_code == 403
+    assert "executive" in response.get_json()["error"]
+    denied = audit_store.list_events(warehouse, action="denied")
+    assert (denied["actor"].iloc[0], denied["target"].iloc[0]) == ("erin", "retrain")
+    assert denied["outcome"].iloc[0] == "denied" and denied["role"].iloc[0] == "executive"
+
+
+def _route(client, pathname: str) -> tuple[int, str]:
+    body = {
+        "output": ROUTER,
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": pathname},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    return response.status_code, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page_name", sorted(PAGE_ROLES))
+def test_pages_a_role_may_not_use_are_refused_even_with_a_crafted_pathname(
+    served, clients, page_name
+):
+    page = page_name
+    path = next(p["path"] for p in dash.page_registry.values() if p["module"].endswith(page))
+    for role, client in clients.items():
+        status, text = _route(client, path)
+        assert status == 200
+        refused = "page-refused" in text
+        assert refused == (RANK[role] < RANK[PAGE_ROLES[page]]), (role, path)
+    assert _route(served.server.test_client(), path)[0] == 401
+
+
+def test_the_navigation_lists_only_the_pages_a_role_may_open(served, clients):
+    names = {p["module"].rsplit(".", 1)[1]: p["name"] for p in dash.page_registry.values()}
+    for role, client in clients.items():
+        layout = client.get("/_dash-layout").get_data(as_text=True)
+        for page, needed in PAGE_ROLES.items():
+            link = f'"children": "{names[page]}"'.replace(" ", "")
+            shown = link in layout.replace(" ", "")
+            assert shown == (RANK[role] >= RANK[needed]), (role, page)
+
+
+def test_unauthenticated_visitors_are_sent_to_the_login_page(served):
+    anonymous = served.server.test_client()
+    response = anonymous.get("/monitor?segment=region")
+    assert response.status_code == 302
+    target = urllib.parse.urlsplit(response.headers["Location"])
+    assert target.path == "/login"
+    assert urllib.parse.parse_qs(target.query) == {"next": ["/monitor?segment=region"]}
+    for path in ("/_dash-layout", "/_dash-dependencies", "/api/status"):
+        assert anonymous.get(path).status_code == 401, path
+    assert anonymous.get("/login").status_code == 200
+    assert anonymous.get("/assets/plumbline.css").status_code == 200
+
+
+def test_the_login_does_not_redirect_off_site(served):
+    client = served.server.test_client()
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
+        client.get("/login")
+        response = client.post(
+            "/login",
+            data={"username": "ana", "password": PASSWORD, "csrf": _csrf(client), "next": target},
+        )
+        assert response.headers["Location"] == "/", target
+        client.post("/logout", data={"csrf": _csrf(client)})
+
+
+def _csrf(client) -> str:
+    with client.session_transaction() as sess:
+        return sess.get("csrf", "")
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(served):
+    client = served.server.test_client()
+    client.get("/login")
+    response = client.post(
+        "/login", data={"username": "ana", "password": PASSWORD, "csrf": _csrf(client)}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_the_session_cookie_is_secure_behind_https(settings, warehouse, start_run):
+    from app import create_app
+
+    secure = settings.model_copy(
+        update={"web": settings.web.model_copy(update={"secure_cookies": True})}
+    )
+    app = create_app(secure, warehouse, start_run)
+    ensure_users(warehouse)
+    client = app.server.test_client()
+    client.get("/login", base_url="https://localhost")
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        data={"username": "ana", "password": PASSWORD, "csrf": _csrf(client)},
+    )
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_failed_logins_are_audited_then_throttled(served, warehouse):
+    client = served.server.test_client()
+    client.get("/login")
+    answers = [
+        client.post(
+            "/login", data={"username": "ana", "password": "wrong password", "csrf": _csrf(client)}
+        ).status_code
+        for _ in range(6)
+    ]
+    assert answers == [401] * 5 + [429]
+    # Even the right password waits now: the throttle does not tell which guess was right.
+    right = client.post(
+        "/login", data={"username": "ana", "password": PASSWORD, "csrf": _csrf(client)}
+    )
+    assert right.status_code == 429 and "try again in" in right.get_data(as_text=True)
+    logins = audit_store.list_events(warehouse, action="login").head(7)
+    assert logins["outcome"].tolist() == ["throttled"] * 2 + ["failed"] * 5
+    assert set(logins["target"]) == {"ana"}
+
+
+def test_an_unknown_user_name_is_not_recorded_as_typed(served, warehouse):
+    client = served.server.test_client()
+    client.get("/login")
+    typed = "my-password-typed-in-the-wrong-box"
+    client.post("/login", data={"username": typed, "password": "x", "csrf": _csrf(client)})
+    event = audit_store.list_events(warehouse, action="login").iloc[0]
+    assert event["target"] == "(unknown user)" and event["outcome"] == "failed"
+    assert typed not in audit_store.list_events(warehouse).to_csv()
+
+
+def test_a_login_form_without_its_token_is_refused(served):
+    client = served.server.test_client()
+    response = client.post("/login", data={"username": "ana", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_disabling_a_user_ends_their_session(served, clients, warehouse):
+    from app.auth.session import ACCOUNTS
+    from pipeline import accounts
+
+    analyst = clients[Role.ANALYST]
+    assert analyst.get("/_dash-layout").status_code == 200
+    accounts.set_disabled(warehouse, "ana", True, "admin")
+    ACCOUNTS.forget()  # the app re-reads accounts every few seconds; do it now
+    assert analyst.get("/_dash-layout").status_code == 401
+    accounts.set_disabled(warehouse, "ana", False, "admin")
+    ACCOUNTS.forget()
+    assert analyst.get("/_dash-layout").status_code == 401  # a new login is needed
+
+
+def test_logging_out_ends_the_session_and_is_audited(served, clients, warehouse):
+    analyst = clients[Role.ANALYST]
+    response = analyst.post("/logout", data={"csrf": _csrf(analyst)})
+    assert response.status_code == 302
+    assert analyst.get("/_dash-layout").status_code == 401
+    assert audit_store.list_events(warehouse, action="logout")["actor"].tolist() == ["ana"]
