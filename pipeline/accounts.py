@@ -33,10 +33,10 @@ MIN_PASSWORD = 10
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 
 # argon2id with the library's RFC 9106 "low memory" profile defaults (64 MiB, 3 passes).
-_HASHER = PasswordHasher()
+HASHER = PasswordHasher()
 # Verifying against this when the user does not exist keeps the answer time the same, so the
 # login form does not tell which user names exist.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+_DUMMY_HASH = HASHER.hash(secrets.token_hex(16))
 
 
 class Role(StrEnum):
@@ -95,20 +95,20 @@ def generate_password() -> str:
 
 def hash_password(password: str) -> str:
     """The argon2id hash of ``password``."""
-    return _HASHER.hash(password)
+    return HASHER.hash(password)
 
 
 def authenticate(wh: Warehouse, username: str, password: str) -> User | None:
     """The enabled user whose password this is, or None (unknown, wrong or disabled)."""
     user = store.get_user(wh, username) if username else None
     try:
-        _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        HASHER.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or user.disabled:
         return None
-    if _HASHER.check_needs_rehash(user.password_hash):
-        store.rehash(wh, username, _HASHER.hash(password))
+    if HASHER.check_needs_rehash(user.password_hash):
+        store.rehash(wh, username, HASHER.hash(password))
     store.touch_login(wh, username)
     return user
 

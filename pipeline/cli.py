@@ -128,9 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runner = scheduler = None
     try:
         _first_admin(settings, wh, url)
-        changed = record_settings_change(settings, wh)
-        if changed:
-            log.info("settings changed since the last start: %s", ", ".join(changed[:20]))
+        record_settings_change(settings, wh)  # logs which keys changed
         interrupted = runs.mark_interrupted_runs(wh)
         if interrupted:
             log.warning(
@@ -441,7 +439,7 @@ def cmd_users(args: argparse.Namespace) -> int:
     """Manage accounts (see :mod:`pipeline.cli_users`)."""
     from pipeline.cli_users import cmd_users as run_users
 
-    return run_users(args, _settings, _acquire)
+    return run_users(args, _settings)
 
 
 def _first_admin(settings: Settings, wh: Any, url: str) -> None:

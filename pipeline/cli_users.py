@@ -32,10 +32,19 @@ def _read_password(args: argparse.Namespace) -> tuple[str, bool]:
     return accounts.generate_password(), True
 
 
-def _with_warehouse(args: argparse.Namespace, settings_of, acquire, work: Callable) -> int:
+def _with_warehouse(args: argparse.Namespace, settings_of, work: Callable) -> int:
+    from pipeline.warehouse import DataDirInUse, DataDirLock, Warehouse
+
     settings = settings_of(args)
-    lock = acquire(settings, None)
-    from pipeline.warehouse import Warehouse
+    try:
+        lock = DataDirLock(settings.data_dir).acquire()
+    except DataDirInUse as busy:
+        where = f" at {busy.url}/users" if busy.url else ""
+        sys.stderr.write(
+            f"plumbline: {busy}; while it runs, manage accounts on its Users page{where} "
+            "(as an admin), or stop it first\n"
+        )
+        return EXIT_FAILED
 
     wh = Warehouse(settings.warehouse_path)
     try:
@@ -48,7 +57,7 @@ def _with_warehouse(args: argparse.Namespace, settings_of, acquire, work: Callab
         lock.release()
 
 
-def cmd_users(args: argparse.Namespace, settings_of, acquire) -> int:
+def cmd_users(args: argparse.Namespace, settings_of) -> int:
     """Run one ``users`` subcommand against the data dir's warehouse."""
     actor = cli_actor()
 
@@ -94,7 +103,7 @@ def cmd_users(args: argparse.Namespace, settings_of, acquire) -> int:
         "disable": switch(True),
         "enable": switch(False),
     }[args.users_command]
-    return _with_warehouse(args, settings_of, acquire, work)
+    return _with_warehouse(args, settings_of, work)
 
 
 def add_parser(sub, common: Callable[[argparse.ArgumentParser], None], func: Callable) -> None:

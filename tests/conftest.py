@@ -25,6 +25,21 @@ def one_compute_thread():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """argon2id at its production cost (64 MiB, ~0.1 s a hash) would make the hundreds of test
+    logins slow; in this process hashes use the smallest cost. Commands run as subprocesses
+    (tests/integration/test_cli*.py) keep the real one."""
+    from argon2 import PasswordHasher
+
+    from pipeline import accounts
+
+    production = accounts.HASHER
+    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts.HASHER = production
+
+
 @pytest.fixture(scope="session")
 def small_demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo world's month files, generated once per test session."""

@@ -49,21 +49,22 @@ class AuditEvent:
     address: str | None = None
 
 
+def _fields(event: AuditEvent) -> list[str | None]:
+    """The event's columns in table order, after ``event_id`` and the time."""
+    return [
+        event.actor,
+        event.role,
+        event.address,
+        event.action,
+        event.target,
+        event.outcome,
+        event.detail,
+    ]
+
+
 def _digest(prev_hash: str, event_id: int, at: datetime, event: AuditEvent) -> str:
-    content = json.dumps(
-        [
-            event_id,
-            at.isoformat(timespec="microseconds"),
-            event.actor,
-            event.role,
-            event.address,
-            event.action,
-            event.target,
-            event.outcome,
-            event.detail,
-        ],
-        ensure_ascii=True,
-    )
+    stamp = at.isoformat(timespec="microseconds")
+    content = json.dumps([event_id, stamp, *_fields(event)], ensure_ascii=True)
     return hashlib.sha256((prev_hash + content).encode()).hexdigest()
 
 
@@ -80,19 +81,7 @@ def record(wh: Warehouse, event: AuditEvent) -> int:
         row_hash = _digest(prev_hash, event_id, at, event)
         cur.execute(
             "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                event_id,
-                at,
-                event.actor,
-                event.role,
-                event.address,
-                event.action,
-                event.target,
-                event.outcome,
-                event.detail,
-                prev_hash,
-                row_hash,
-            ],
+            [event_id, at, *_fields(event), prev_hash, row_hash],
         )
     return event_id
 

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.ops.health import register_health
 from app.ops.metrics import register_metrics
+from app.services import Services, install
 from pipeline.democlock import DemoClock
 from pipeline.runner import Runner
 from pipeline.settings import load_settings
@@ -102,6 +103,27 @@ def log_lines() -> Iterator[list[str]]:
     root.setLevel(previous)
 
 
+class Served:
+    """A Flask app served on a free port from a thread.
+
+    ``stop()`` installs ``previous`` again: the services that were current before this app's
+    ``create_app`` replaced them (the session's live app, when a test serves a second one).
+    """
+
+    def __init__(self, server, previous: Services | None = None) -> None:
+        self._previous = previous
+        self._server = make_server("127.0.0.1", 0, server, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+        if self._previous is not None:
+            install(self._previous)
+
+
 class LiveApp:
     """A served app plus the objects behind it, so tests can check numbers in the warehouse."""
 
@@ -117,14 +139,11 @@ class LiveApp:
         app = create_app(self.settings, self.wh, self.runner.start_run, self.runner.cancel)
         register_health(app.server, self.settings, self.wh, lambda: True)
         register_metrics(app, self.settings, self.wh)
-        self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._served = Served(app.server)
+        self.url = self._served.url
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._served.stop()
         self.runner.shutdown()
         self.wh.close()
 

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from app import create_app
-from app.services import install, installed
+from app.services import installed
 from pipeline.runner import RunRequest
 from pipeline.warehouse import Warehouse
 from tests.auth import ensure_users
-from tests.e2e.conftest import e2e_settings
+from tests.e2e.conftest import Served, e2e_settings
 from tests.unit.app.monitor_world import write_monitor_world
 
 
@@ -29,27 +27,22 @@ class MonitoredApp:
     """The app served over a warehouse holding six monitored months and three open alerts."""
 
     def __init__(self, data_dir: Path):
-        self._previous = installed()  # the session's live app, put back on close
+        previous = installed()  # the session's live app, put back on close
         self.wh = Warehouse(data_dir / "warehouse.duckdb")
         write_monitor_world(self.wh)
         ensure_users(self.wh)
         settings = e2e_settings(data_dir)
         app = create_app(settings, self.wh, self._no_run)
-        self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._served = Served(app.server, previous)
+        self.url = self._served.url
 
     @staticmethod
     def _no_run(trigger: str, user: str | None, **flow: object) -> RunRequest:
         return RunRequest(False, None, "no runs in this test")
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._served.stop()
         self.wh.close()
-        if self._previous is not None:
-            install(self._previous)
 
 
 @pytest.fixture
@@ -114,5 +107,5 @@ def test_a_cell_opens_its_distributions_and_an_alert_is_acknowledged(
     expect(row).to_contain_text("acknowledged")
     expect(row).to_contain_text("price change in the South, retraining Monday")
     status, by = monitored.wh.rows("SELECT status, handled_by FROM alerts WHERE alert_id = 1")[0]
-    assert status == "acknowledged" and by.startswith("anonymous (127.0.0.1")
+    assert (status, by) == ("acknowledged", "admin")  # the logged-in user
     assert console_errors == []

@@ -16,17 +16,15 @@ from __future__ import annotations
 import csv
 import logging
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import dash
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from app import create_app
-from app.services import install, installed
+from app.services import installed
 from pipeline.democlock import DemoClock
 from pipeline.runner import Runner
 from pipeline.warehouse import Warehouse, aliases
@@ -35,7 +33,7 @@ from pipeline.warehouse import audit as audit_store
 from pipeline.warehouse import models as model_store
 from tests.auth import ensure_users
 from tests.conftest import EVERY_MONTH, SMALL_DEMO
-from tests.e2e.conftest import e2e_settings
+from tests.e2e.conftest import Served, e2e_settings
 
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = '<img src=x onerror="window.__xss=1">'
@@ -105,7 +103,7 @@ class SeededApp:
     """A served app over a demo world seeded with the corpus, after its first run."""
 
     def __init__(self, data_dir: Path, demo_files: Path):
-        self._previous = installed()  # the session's live app, put back on close
+        previous = installed()  # the session's live app, put back on close
         shutil.copytree(demo_files, data_dir / "demo")
         seed_demo_files(data_dir / "demo")
         self.settings = e2e_settings(data_dir, demo=SMALL_DEMO, retrain=EVERY_MONTH)
@@ -120,18 +118,13 @@ class SeededApp:
         assert reason is None, reason
         seed_warehouse(self.wh)
         app = create_app(self.settings, self.wh, self.runner.start_run)
-        self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._served = Served(app.server, previous)
+        self.url = self._served.url
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._served.stop()
         self.runner.shutdown()
         self.wh.close()
-        if self._previous is not None:
-            install(self._previous)
 
 
 @pytest.fixture(scope="module")

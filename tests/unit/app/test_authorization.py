@@ -14,9 +14,18 @@ from typing import Any
 import dash
 import pytest
 
+from app.services import install, installed
 from pipeline.accounts import Role
+from pipeline.settings import load_settings
+from pipeline.warehouse import Warehouse
 from pipeline.warehouse import audit as audit_store
 from tests.auth import PASSWORD, USERS, ensure_users, logged_in_client
+from tests.unit.app.conftest import (
+    FakeStartRun,
+    synthetic_facts,
+    write_history,
+    write_serving_facts,
+)
 
 # Which role each page module (and its `_page_*` helpers) needs.
 PAGE_ROLES = {
@@ -74,19 +83,50 @@ def _body(output: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def served(app, warehouse):
-    """The app after a first request (Dash adds its page router then), with accounts."""
-    ensure_users(warehouse)
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory):
+    """One app over one populated warehouse for this module's many read-only checks, after a
+    first request (Dash adds its page router then); yields (app, its services)."""
+    from app import create_app
+
+    data = tmp_path_factory.mktemp("authz")
+    wh = Warehouse(data / "warehouse.duckdb")
+    write_history(wh)
+    write_serving_facts(wh, synthetic_facts())
+    ensure_users(wh)
+    app = create_app(load_settings(data_dir=data), wh, FakeStartRun())
+    svc = installed()
     admin = logged_in_client(app.server, "admin")
     assert admin.get("/_dash-dependencies").status_code == 200
     assert ROUTER in app.callback_map
+    clients = {role: logged_in_client(app.server, name) for role, name in USERS.items()}
+    yield app, svc, clients
+    wh.close()
+
+
+@pytest.fixture
+def served(module_app):
+    """The module's app with its services installed (other tests install their own)."""
+    app, svc, _ = module_app
+    install(svc)
     return app
 
 
 @pytest.fixture
-def clients(served):
-    return {role: logged_in_client(served.server, name) for role, name in USERS.items()}
+def clients(served, module_app):
+    return module_app[2]
+
+
+@pytest.fixture
+def fresh(app, warehouse):
+    """An app of its own, for tests that change accounts, sessions or the login throttle."""
+    ensure_users(warehouse)
+    return app
+
+
+@pytest.fixture
+def fresh_clients(fresh):
+    return {role: logged_in_client(fresh.server, name) for role, name in USERS.items()}
 
 
 def test_every_callback_refuses_unauthenticated_posts(served):
@@ -113,14 +153,14 @@ def test_each_role_gets_exactly_its_callbacks(served, clients):
     assert seen["allowed"] > 100 and seen["denied"] > 50  # the map really was walked
 
 
-def test_a_refused_retrain_is_answered_and_audited(served, clients, warehouse):
+def test_a_refused_retrain_is_answered_and_audited(fresh, fresh_clients, warehouse):
     retrain = next(
         out
-        for out, spec in served.callback_map.items()
+        for out, spec in fresh.callback_map.items()
         if getattr(spec.get("callback"), "__name__", "") == "retrain"
     )
-    response = clients[Role.EXECUTIVE].post(
-        "/_dash-update-component", json=_body(retrain, served.callback_map[retrain])
+    response = fresh_clients[Role.EXECUTIVE].post(
+        "/_dash-update-component", json=_body(retrain, fresh.callback_map[retrain])
     )
     assert response.status_code == 403
     assert "executive" in response.get_json()["error"]
@@ -184,8 +224,8 @@ def test_unauthenticated_visitors_are_sent_to_the_login_page(served):
     assert anonymous.get("/assets/plumbline.css").status_code == 200
 
 
-def test_the_login_does_not_redirect_off_site(served):
-    client = served.server.test_client()
+def test_the_login_does_not_redirect_off_site(fresh):
+    client = fresh.server.test_client()
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
         client.get("/login")
         response = client.post(
@@ -201,8 +241,8 @@ def _csrf(client) -> str:
         return sess.get("csrf", "")
 
 
-def test_the_session_cookie_is_httponly_and_samesite_lax(served):
-    client = served.server.test_client()
+def test_the_session_cookie_is_httponly_and_samesite_lax(fresh):
+    client = fresh.server.test_client()
     client.get("/login")
     response = client.post(
         "/login", data={"username": "ana", "password": PASSWORD, "csrf": _csrf(client)}
@@ -229,8 +269,8 @@ def test_the_session_cookie_is_secure_behind_https(settings, warehouse, start_ru
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-def test_failed_logins_are_audited_then_throttled(served, warehouse):
-    client = served.server.test_client()
+def test_failed_logins_are_audited_then_throttled(fresh, warehouse):
+    client = fresh.server.test_client()
     client.get("/login")
     answers = [
         client.post(
@@ -249,8 +289,8 @@ def test_failed_logins_are_audited_then_throttled(served, warehouse):
     assert set(logins["target"]) == {"ana"}
 
 
-def test_an_unknown_user_name_is_not_recorded_as_typed(served, warehouse):
-    client = served.server.test_client()
+def test_an_unknown_user_name_is_not_recorded_as_typed(fresh, warehouse):
+    client = fresh.server.test_client()
     client.get("/login")
     typed = "my-password-typed-in-the-wrong-box"
     client.post("/login", data={"username": typed, "password": "x", "csrf": _csrf(client)})
@@ -259,18 +299,18 @@ def test_an_unknown_user_name_is_not_recorded_as_typed(served, warehouse):
     assert typed not in audit_store.list_events(warehouse).to_csv()
 
 
-def test_a_login_form_without_its_token_is_refused(served):
-    client = served.server.test_client()
+def test_a_login_form_without_its_token_is_refused(fresh):
+    client = fresh.server.test_client()
     response = client.post("/login", data={"username": "ana", "password": PASSWORD})
     assert response.status_code == 400
     assert client.get("/_dash-layout").status_code == 401
 
 
-def test_disabling_a_user_ends_their_session(served, clients, warehouse):
+def test_disabling_a_user_ends_their_session(fresh, fresh_clients, warehouse):
     from app.auth.session import ACCOUNTS
     from pipeline import accounts
 
-    analyst = clients[Role.ANALYST]
+    analyst = fresh_clients[Role.ANALYST]
     assert analyst.get("/_dash-layout").status_code == 200
     accounts.set_disabled(warehouse, "ana", True, "admin")
     ACCOUNTS.forget()  # the app re-reads accounts every few seconds; do it now
@@ -280,8 +320,8 @@ def test_disabling_a_user_ends_their_session(served, clients, warehouse):
     assert analyst.get("/_dash-layout").status_code == 401  # a new login is needed
 
 
-def test_logging_out_ends_the_session_and_is_audited(served, clients, warehouse):
-    analyst = clients[Role.ANALYST]
+def test_logging_out_ends_the_session_and_is_audited(fresh, fresh_clients, warehouse):
+    analyst = fresh_clients[Role.ANALYST]
     response = analyst.post("/logout", data={"csrf": _csrf(analyst)})
     assert response.status_code == 302
     assert analyst.get("/_dash-layout").status_code == 401
