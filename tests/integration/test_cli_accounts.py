@@ -102,18 +102,15 @@ def test_outside_the_demo_serve_refuses_without_any_account(tmp_path: Path) -> N
     assert "plumbline users add NAME --role admin" in result.stderr
 
 
-def test_while_serve_runs_users_commands_point_to_the_users_page(small_settings) -> None:
-    from tests.integration.test_cli import _demo_dir, _serve, _stop, _wait_for
+def test_while_serve_runs_users_commands_point_to_the_users_page(tmp_path: Path) -> None:
+    from pipeline.warehouse import DataDirLock
 
-    data = _demo_dir(small_settings, 600)
-    port = _free_port()
-    server = _serve(data, port)
+    data = tmp_path / "data"
+    data.mkdir()
+    held = DataDirLock(data, "http://127.0.0.1:8123").acquire()  # as serve holds it
     try:
-        _wait_for(lambda: (data / "secrets" / "api_token").exists(), 60, "serve to start")
         result = _cli("users", "add", "dora", "--role", "analyst", "--data-dir", str(data))
-        assert result.returncode == 1
-        assert f"manage accounts on its Users page at http://127.0.0.1:{port}/users" in (
-            result.stderr
-        )
     finally:
-        _stop(server)
+        held.release()
+    assert result.returncode == 1
+    assert "manage accounts on its Users page at http://127.0.0.1:8123/users" in result.stderr
