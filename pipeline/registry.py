@@ -6,6 +6,8 @@ a tampered file cannot whitelist itself.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 from dataclasses import dataclass
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import skops.io as sio
 from sklearn.pipeline import Pipeline
+
+from pipeline import faults
 
 # Types skops does not trust by default but a Plumbline model legitimately contains.
 TRUSTED_TYPES: frozenset[str] = frozenset(
@@ -31,6 +35,11 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
 
 class ArtefactRefused(RuntimeError):
     """The artefact failed verification and was not loaded."""
+
+
+class ArtefactNotWritten(OSError):
+    """The artefact could not be written (disk full, read-only directory, ...); nothing of it
+    is left behind."""
 
 
 @dataclass(frozen=True)
@@ -52,15 +61,46 @@ def file_sha256(path: Path) -> str:
 
 
 def save_model(pipeline: Pipeline, directory: Path, name: str) -> SavedArtefact:
-    """Write ``pipeline`` as ``<name>.skops`` atomically and fsync it; return its hash."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write ``pipeline`` as ``<name>.skops`` atomically and fsync it; return its hash.
+
+    Raises :class:`ArtefactNotWritten`, naming the file, the directory and the system's reason,
+    when the directory cannot be written or the disk is full.
+    """
     final = directory / f"{name}.skops"
     partial = directory / f".{name}.skops.partial"
-    sio.dump(pipeline, partial)
-    with partial.open("rb") as handle:
-        os.fsync(handle.fileno())
-    partial.replace(final)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        sio.dump(pipeline, partial)
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        faults.point("registry.partial_written")
+        partial.replace(final)
+    except OSError as error:
+        # A half-written file is of no use and would only take more of a full disk; when even
+        # removing it fails, the write error below is still the one to report.
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise ArtefactNotWritten(_not_written(final, error)) from error
     return SavedArtefact(final, file_sha256(final), final.stat().st_size)
+
+
+_WRITE_HINTS = {
+    errno.ENOSPC: "free space on that disk",
+    errno.EDQUOT: "free space or raise the disk quota",
+    errno.EFBIG: "free space or raise the file-size limit (ulimit -f)",
+    errno.EACCES: "make the directory writable by the user that runs Plumbline",
+    errno.EPERM: "make the directory writable by the user that runs Plumbline",
+    errno.EROFS: "the file system is read-only: give the data dir a writable disk",
+}
+
+
+def _not_written(final: Path, error: OSError) -> str:
+    reason = error.strerror or str(error)
+    hint = _WRITE_HINTS.get(error.errno or 0, "check that it is a writable directory")
+    return (
+        f"cannot write the model artefact {final.name} in {final.parent}: {reason}; {hint}, "
+        "then run again"
+    )
 
 
 def verify_artefact(path: Path, expected_sha256: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 from datetime import date
@@ -107,3 +108,30 @@ def test_trusted_types_are_only_those_a_plumbline_model_needs(fitted, tmp_path: 
     path = tmp_path / "v1.skops"
     _dump(fitted[0], path)
     assert set(sio.get_untrusted_types(file=path)) <= registry.TRUSTED_TYPES
+
+
+def test_an_artefact_directory_that_is_not_a_directory_is_named_in_the_error(
+    fitted, tmp_path: Path
+) -> None:
+    pipe, _ = fitted
+    (tmp_path / "models").write_text("a file where the directory should be")
+    with pytest.raises(registry.ArtefactNotWritten) as raised:
+        registry.save_model(pipe, tmp_path / "models", "v3")
+    message = str(raised.value)
+    assert message.startswith(f"cannot write the model artefact v3.skops in {tmp_path / 'models'}")
+    assert "File exists" in message
+
+
+def test_a_full_disk_is_reported_in_words_and_leaves_no_partial_file(
+    fitted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe, _ = fitted
+
+    def full_disk(obj: object, path: Path) -> None:
+        Path(path).write_bytes(b"PK\x03\x04 half a zip")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(sio, "dump", full_disk)
+    with pytest.raises(registry.ArtefactNotWritten, match="No space left on device; free space"):
+        registry.save_model(pipe, tmp_path / "models", "v3")
+    assert list((tmp_path / "models").iterdir()) == []
