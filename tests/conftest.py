@@ -17,6 +17,24 @@ SMALL_DEMO = {"customers": 2000, "months": 10, "initial_months": 5, "tick_second
 EVERY_MONTH = {"on": ["schedule"], "schedule_periods": 1}
 
 
+# Durations of the slow load and soak suites (tests/slow), declared here so that
+# `pytest -m slow --load-seconds 30` works from any path.
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("plumbline slow suites")
+    group.addoption(
+        "--load-seconds",
+        type=float,
+        default=300.0,
+        help="seconds of load in each phase of tests/slow/test_load.py (default 300)",
+    )
+    group.addoption(
+        "--soak-minutes",
+        type=float,
+        default=30.0,
+        help="minutes of tests/slow/test_soak.py (default 30)",
+    )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_compute_thread():
     """Fits in the test process use one thread, as compute children do: on a busy 2-core

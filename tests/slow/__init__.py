@@ -1,0 +1,1 @@
+"""Slow suites against a real `plumbline serve`: load, soak and faults (`pytest -m slow`)."""
