@@ -24,7 +24,7 @@ library is therefore imported inside the child functions, and the demo build, th
 the comparison run in children too.
 
 Usage: python benchmarks/bench_clean.py [--customers 42000] [--months 24] [--repeat 5]
-       [--seed 42] [--sql-profile auto|always|never]
+       [--seed 42] [--sql-profile auto|always|never] [--json PATH]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from _jsonout import add_json_argument, spread, write_json
 from _process import cpu_seconds, peak_memory  # benchmarks/ is on the path when run as a script
 
 IMPLEMENTATIONS = ("duckdb", "pandas")
@@ -487,6 +488,7 @@ def main() -> None:
     parser.add_argument("--child", choices=[*CHILDREN, "setup"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dump", action="store_true", help=argparse.SUPPRESS)
+    add_json_argument(parser)
     args = parser.parse_args()
     if args.child == "setup":
         result = _child_setup(args.data, args.seed, args.customers, args.months)
@@ -566,6 +568,22 @@ def main() -> None:
                 "counts_differ": differ,
             }
         )
+    )
+    write_json(
+        args.json,
+        {
+            "bench": "clean",
+            "customers": args.customers,
+            "months": args.months,
+            "repeat": args.repeat,
+            "rows": rows,
+            "baseline_mb": base["peak_mb"],
+            "seconds": {n: spread([r["seconds"] for r in runs[n]]) for n in IMPLEMENTATIONS},
+            "peak_mb": {n: spread([r["ru_maxrss_mb"] for r in runs[n]]) for n in IMPLEMENTATIONS},
+            "summary": stats,
+            "speedup_pandas_over_duckdb": speedup,
+            "counts_differ": differ,
+        },
     )
 
 

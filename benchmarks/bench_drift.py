@@ -20,6 +20,7 @@ Peak memory is each child's own ``ru_maxrss``; the parent imports only the stand
 
 Usage: python benchmarks/bench_drift.py [--rows 100000 1000000] [--repeat 5]
        [--evidently-repeat 3] [--evidently-python benchmarks/.venv-evidently/bin/python]
+       [--json PATH (same as --out)]
 """
 
 from __future__ import annotations
@@ -330,7 +331,9 @@ def main() -> None:
     parser.add_argument("--evidently-python", default=str(VENV / "bin" / "python"))
     parser.add_argument("--segments", nargs="*", default=["c0"], help="also time with these")
     parser.add_argument("--seed", type=int, default=20250601)
-    parser.add_argument("--out", default=str(HERE / "results" / "drift.json"))
+    parser.add_argument(
+        "--out", "--json", default=str(HERE / "results" / "drift.json"), help="results JSON"
+    )
     parser.add_argument("--child", choices=["setup", *CHILDREN], help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -24,6 +24,7 @@ Reports medians (min-max) and rows per second, the ratio global/direct, and loca
 p95 in milliseconds. The table is also written to ``benchmarks/out/bench_explain.md``.
 
 Usage: python benchmarks/bench_explain.py [--repeats 5] [--customers 8000] [--sample-rows 5000]
+       [--json PATH]
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shap
+from _jsonout import add_json_argument, spread, write_json
 from bench_training import CATEGORICAL, NUMERIC, training_frame
 from threadpoolctl import threadpool_limits
 
@@ -180,6 +182,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=8_000)
     parser.add_argument("--sample-rows", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=42)
+    add_json_argument(parser)
     args = parser.parse_args()
     spec = TrainSpec(CATEGORICAL, NUMERIC, seed=args.seed)
     _write(
@@ -261,6 +264,32 @@ def main() -> None:
                 for r in results
             }
         )
+    )
+    write_json(
+        args.json,
+        {
+            "bench": "explain",
+            "customers": args.customers,
+            "rows": len(frame),
+            "holdout_rows": len(holdout),
+            "sample_rows": n,
+            "repeats": args.repeats,
+            "local_goal_ms": LOCAL_GOAL_MS,
+            "models": {
+                r["model"]: {
+                    "global_s": spread(r["global_s"]),
+                    "direct_s": spread(r["direct_s"]),
+                    "explain_s": spread(r["explain_s"]),
+                    "global_rows_per_s": r["global_rows_per_s"],
+                    "direct_rows_per_s": r["direct_rows_per_s"],
+                    "ratio": r["ratio"],
+                    "build_ms": r["build_ms"],
+                    "local_ms": spread(r["local_ms"]),
+                    "entities": len(r["local_ms"]),
+                }
+                for r in results
+            },
+        },
     )
 
 

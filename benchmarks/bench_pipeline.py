@@ -5,7 +5,7 @@ pandas and scikit-learn in one process: ``read_csv`` of the month's file plus on
 default-parameter HistGradientBoosting fit on the same training rows. The ratio says what
 Plumbline's validation, quarantine, child processes and transactional publish cost on top.
 
-Usage: python benchmarks/bench_pipeline.py [--customers 42000] [--months 5]
+Usage: python benchmarks/bench_pipeline.py [--customers 42000] [--months 5] [--json PATH]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from _jsonout import add_json_argument, spread, write_json
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
@@ -63,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=42_000)
     parser.add_argument("--months", type=int, default=5, help="monthly runs to time")
+    add_json_argument(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
@@ -73,13 +75,20 @@ def main() -> None:
         clock, runner = DemoClock(settings, wh), Runner(settings, wh)
         started = time.perf_counter()
         clock.advance()
-        _write(
-            f"setup: demo files and months 1-8 released in {time.perf_counter() - started:.1f} s"
-        )
+        setup_s = time.perf_counter() - started
+        _write(f"setup: demo files and months 1-8 released in {setup_s:.1f} s")
         started = time.perf_counter()
-        runner.run_now("bench")
-        _write(f"first run (8 months, first model): {time.perf_counter() - started:.1f} s")
+        first, _ = runner.run_now("bench")
+        first_run_s = time.perf_counter() - started
+        first_steps = {
+            step: {"seconds": seconds, "rows_in": count}
+            for step, seconds, count in wh.rows(
+                "SELECT step, duration_s, rows_in FROM run_steps WHERE run_id = ?", [first.run_id]
+            )
+        }
+        _write(f"first run (8 months, first model): {first_run_s:.1f} s")
         totals, steps, bases = [], {s: [] for s in STEPS}, []
+        rows_in: dict[str, list[int]] = {s: [] for s in STEPS}
         for _ in range(args.months):
             month = clock.advance()[0]
             started = time.perf_counter()
@@ -87,10 +96,12 @@ def main() -> None:
             totals.append(time.perf_counter() - started)
             assert reason is None, reason
             rows = wh.rows(
-                "SELECT step, duration_s FROM run_steps WHERE run_id = ?", [request.run_id]
+                "SELECT step, duration_s, rows_in FROM run_steps WHERE run_id = ?",
+                [request.run_id],
             )
-            for step, seconds in rows:
+            for step, seconds, count in rows:
                 steps[step].append(seconds)
+                rows_in[step].append(count)
             wh.close()  # the baseline opens the file read-only, as a separate owner would
             month_file = settings.landing_dir / f"customers_{month_label(START, month)}.csv"
             bases.append(baseline(settings.data_dir, month_file, settings.train_window_periods))
@@ -103,6 +114,8 @@ def main() -> None:
     _write(f"\nmonthly batch end to end ({args.customers:,} customers, {args.months} runs)")
     _write(f"  median {total:.2f} s (min {min(totals):.2f}, max {max(totals):.2f})")
     for step, values in steps.items():
+        if not values:  # a step this flow skipped
+            continue
         med = statistics.median(values)
         _write(f"  {step:<9} median {med:6.2f} s  share {med / total:5.1%}")
     _write(f"baseline read_csv + one default HGB fit: median {base:.2f} s")
@@ -113,9 +126,31 @@ def main() -> None:
                 "median_s": total,
                 "baseline_s": base,
                 "ratio": total / base,
-                "steps": {s: statistics.median(v) for s, v in steps.items()},
+                "steps": {s: statistics.median(v) for s, v in steps.items() if v},
             }
         )
+    )
+    write_json(
+        args.json,
+        {
+            "bench": "pipeline",
+            "customers": args.customers,
+            "demo_months": 24,
+            "demo_rows": args.customers * 24,
+            "runs": args.months,
+            "setup_s": setup_s,
+            "first_run_s": first_run_s,
+            "total": spread(totals),
+            "baseline": spread(bases),
+            "first_run_steps": first_steps,
+            # rows_in is the step's own count: files for ingest, drift cells for monitor, 0 for
+            # a train step the retraining policy skipped.
+            "steps": {
+                s: {**spread(v), "runs_s": v, "runs_rows_in": rows_in[s]}
+                for s, v in steps.items()
+                if v
+            },
+        },
     )
 
 

@@ -7,7 +7,12 @@ and of serve plus children while runs go on. Baseline in the same run: the RSS o
 Python interpreter that imports the same libraries (dash, pandas, sklearn, duckdb), i.e. the
 floor any Dash + sklearn process pays before holding any data.
 
-    python benchmarks/bench_serve.py [--runs 4] [--tick 25]
+``/api/status`` is read the way ``plumbline status`` reads it: with the bearer token serve
+writes to ``data_dir/secrets/api_token``. The demo creates ``admin`` with a random password
+on first start, so no ``PLUMBLINE_ADMIN_PASSWORD`` is needed; ``PLUMBLINE_*`` variables of the
+calling shell are not passed on, so the demo's settings are only the ones written here.
+
+    python benchmarks/bench_serve.py [--runs 4] [--tick 25] [--customers 42000] [--json PATH]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+from _jsonout import add_json_argument, write_json
 
 MB = 1024 * 1024
 
@@ -40,9 +46,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _status(port: int) -> dict | None:
+def _status(port: int, data: Path) -> dict | None:
+    """``/api/status`` with the local bearer token; None until serve answers it."""
+    token_file = data / "secrets" / "api_token"
+    if not token_file.exists():
+        return None
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/status",
+        headers={"Authorization": f"Bearer {token_file.read_text().strip()}"},
+    )
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5) as r:
+        with urllib.request.urlopen(request, timeout=5) as r:
             return json.loads(r.read())
     except OSError:
         return None
@@ -63,12 +77,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=4, help="successful runs to watch")
     parser.add_argument("--tick", type=float, default=25.0, help="demo tick in seconds")
+    parser.add_argument("--customers", type=int, default=42_000, help="demo customers a month")
+    parser.add_argument("--timeout", type=float, default=900.0, help="give up after seconds")
+    add_json_argument(parser)
     args = parser.parse_args()
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         data.mkdir()
-        (data / "plumbline.toml").write_text(f"[demo]\ntick_seconds = {args.tick}\n")
+        (data / "plumbline.toml").write_text(
+            f"[demo]\ntick_seconds = {args.tick}\ncustomers = {args.customers}\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PLUMBLINE_")}
+        log_path = Path(tmp) / "serve.log"
+        log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
         started = time.monotonic()
         proc = subprocess.Popen(
             [
@@ -81,8 +103,9 @@ def main() -> None:
                 "--port",
                 str(port),
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
             start_new_session=True,
         )
         serve = psutil.Process(proc.pid)
@@ -91,27 +114,32 @@ def main() -> None:
         idle_from = 0
         rss_after_start = None
         try:
-            while time.monotonic() - started < 900:
+            while time.monotonic() - started < args.timeout:
                 t = time.monotonic() - started
                 try:
                     own = serve.memory_info().rss / MB
                     kids = sum(c.memory_info().rss for c in serve.children(recursive=True)) / MB
                 except psutil.NoSuchProcess:
-                    raise SystemExit("serve exited early") from None
+                    tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+                    raise SystemExit(f"serve exited early; its output ends:\n{tail}") from None
                 samples.append((t, own, own + kids))
-                status = _status(port)
+                status = _status(port, data)
                 if status and first_answer is None:
                     first_answer, rss_after_start = t, own
                 if status and status.get("champion") and first_champion is None:
                     first_champion = t
                     idle_from = len(samples)
                 done = [r for r in (status or {}).get("runs", []) if r["status"] == "succeeded"]
-                if len(done) >= args.runs:
+                # Two more seconds of samples after the first champion: "after first run".
+                if len(done) >= args.runs and first_champion and len(samples) >= idle_from + 8:
                     break
                 time.sleep(0.25)
+            else:
+                raise SystemExit(f"fewer than {args.runs} runs succeeded in {args.timeout:.0f} s")
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
+            log.close()
     base = baseline_rss()
     after_first = [s[1] for s in samples[idle_from : idle_from + 8]]
     _write(
@@ -125,6 +153,24 @@ def main() -> None:
     _write(
         f"baseline: bare interpreter with the same imports {base:.0f} MB; "
         f"serve peak / baseline = {max(s[1] for s in samples) / base:.2f}"
+    )
+    write_json(
+        args.json,
+        {
+            "bench": "serve",
+            "customers": args.customers,
+            "demo_rows": args.customers * 24,
+            "runs": args.runs,
+            "tick_s": args.tick,
+            "first_answer_s": first_answer,
+            "first_champion_s": first_champion,
+            "rss_after_start_mb": rss_after_start,
+            "rss_after_first_run_mb": min(after_first),
+            "peak_serve_mb": max(s[1] for s in samples),
+            "peak_with_children_mb": max(s[2] for s in samples),
+            "baseline_mb": base,
+            "samples": len(samples),
+        },
     )
 
 
