@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +48,31 @@ def write_json(path: Path | None, payload: dict[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def page_payload(
+    bench: str,
+    read: Callable[[str], object],
+    timed: Callable[[Callable[[], object], int], list[float]],
+    rows: int,
+    args: argparse.Namespace,
+    results: dict,
+    scan: tuple[str, str],
+) -> dict[str, Any]:
+    """The ``--json`` payload of a page benchmark: every callback's ms and two baselines timed
+    now, in ms: a bare ``SELECT 1`` through ``read`` and ``scan`` (name, one grouped scan)."""
+    baselines = {"SELECT 1 via Warehouse.read": "SELECT 1", scan[0]: scan[1]}
+    base = {}
+    for name, sql in baselines.items():
+        read(sql)
+        base[name] = spread(timed(lambda sql=sql: read(sql), args.repeat))
+    return {
+        "bench": bench,
+        "rows": rows,
+        "customers": args.customers,
+        "periods": args.periods,
+        "repeat": args.repeat,
+        "unit": "ms",
+        "baselines": base,
+        "callbacks": results,
+    }

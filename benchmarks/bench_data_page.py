@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from _jsonout import add_json_argument, spread, write_json
+from _jsonout import add_json_argument, page_payload, spread, write_json
 
 from pipeline.contract import Contract
 from pipeline.runner import RunRequest
@@ -38,6 +38,13 @@ NUMERIC = ["tenure_months", "monthly_charges", "usage_gb", "support_tickets"]
 CATEGORICAL = ["plan", "contract_type", "region", "payment_method"]
 RULES = ["exact_duplicate", "duplicate_key", "invalid_number", "invalid_time", "missing_key"]
 GOAL_MS = 300
+
+
+# The --json baseline besides SELECT 1: one grouped scan of the table the page reads.
+SCAN = (
+    "one grouped scan of clean_rows",
+    "SELECT _period, avg(monthly_charges), count(*) FROM clean_rows GROUP BY _period",
+)
 
 
 def _sql_list(values: list[str]) -> str:
@@ -232,33 +239,6 @@ def data_cases(rng: random.Random, periods: int) -> dict[str, Callable[[], objec
     }
 
 
-def _json_result(
-    bench: str, wh: Warehouse, rows: int, args: argparse.Namespace, results: dict
-) -> dict:
-    """The ``--json`` payload: every callback's ms and two baselines timed now, in ms: a bare
-    ``SELECT 1`` through ``Warehouse.read`` and one grouped scan of ``clean_rows``."""
-    baselines = {
-        "SELECT 1 via Warehouse.read": lambda: wh.read("SELECT 1"),
-        "one grouped scan of clean_rows": lambda: wh.read(
-            "SELECT _period, avg(monthly_charges), count(*) FROM clean_rows GROUP BY _period"
-        ),
-    }
-    base = {}
-    for name, fn in baselines.items():
-        fn()
-        base[name] = spread(_timed(fn, args.repeat))
-    return {
-        "bench": bench,
-        "rows": rows,
-        "customers": args.customers,
-        "periods": args.periods,
-        "repeat": args.repeat,
-        "unit": "ms",
-        "baselines": base,
-        "callbacks": results,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     """Build the warehouse, time every Data callback, print a table; 1 if over the goal."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -294,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:34} {statistics.median(timings):10.1f} {_p95(timings):10.1f}\n"
             )
         if args.json is not None:
-            write_json(args.json, _json_result("data_page", wh, rows, args, results))
+            write_json(
+                args.json, page_payload("data_page", wh.read, _timed, rows, args, results, SCAN)
+            )
         wh.close()
     return 1 if worst > GOAL_MS else 0
 

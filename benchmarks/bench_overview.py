@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from _jsonout import add_json_argument, spread, write_json
+from _jsonout import add_json_argument, page_payload, spread, write_json
 
 from pipeline.runner import RunRequest
 from pipeline.settings import load_settings
@@ -33,6 +33,13 @@ REGIONS = ["North", "South", "East", "West", "Central"]
 PLANS = ["Basic", "Standard", "Premium"]
 CONTRACTS = ["Monthly", "One year", "Two year"]
 FIRST_PERIOD = date(2023, 1, 1)
+
+
+# The --json baseline besides SELECT 1: one grouped scan of the table the page reads.
+SCAN = (
+    "one grouped scan of serving_facts",
+    "SELECT period, avg(probability), count(*) FROM serving_facts GROUP BY period",
+)
 
 
 def _sql_list(values: list[str]) -> str:
@@ -214,33 +221,6 @@ def overview_cases(rng: random.Random) -> dict[str, Callable[[], object]]:
     }
 
 
-def _json_result(
-    bench: str, wh: Warehouse, rows: int, args: argparse.Namespace, results: dict
-) -> dict:
-    """The ``--json`` payload: every callback's ms and two baselines timed now, in ms: a bare
-    ``SELECT 1`` through ``Warehouse.read`` and one grouped scan of ``serving_facts``."""
-    baselines = {
-        "SELECT 1 via Warehouse.read": lambda: wh.read("SELECT 1"),
-        "one grouped scan of serving_facts": lambda: wh.read(
-            "SELECT period, avg(probability), count(*) FROM serving_facts GROUP BY period"
-        ),
-    }
-    base = {}
-    for name, fn in baselines.items():
-        fn()
-        base[name] = spread(_timed(fn, args.repeat))
-    return {
-        "bench": bench,
-        "rows": rows,
-        "customers": args.customers,
-        "periods": args.periods,
-        "repeat": args.repeat,
-        "unit": "ms",
-        "baselines": base,
-        "callbacks": results,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     """Build the warehouse, time every Overview callback, print a table; 1 if over 200 ms."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -274,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:34} {statistics.median(timings):10.1f} {_p95(timings):10.1f}\n"
             )
         if args.json is not None:
-            write_json(args.json, _json_result("overview", wh, rows, args, results))
+            write_json(
+                args.json, page_payload("overview", wh.read, _timed, rows, args, results, SCAN)
+            )
         wh.close()
     return 1 if worst > 200 else 0
 
