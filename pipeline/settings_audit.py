@@ -13,8 +13,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, SecretStr
 from pydantic_core import to_jsonable_python
 
+from pipeline.secret_files import owner_secret
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
 from pipeline.warehouse import audit as audit_store
@@ -79,14 +78,7 @@ def fingerprint_key(secrets_dir: Path) -> bytes:
     Keyed, so that a fingerprint in the audit trail cannot be checked against guessed
     passwords by someone who reads the trail (or its CSV export) but not the data dir.
     """
-    path = secrets_dir / KEY_FILE
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(32)
-    with open(path, "x", opener=lambda p, flags: os.open(p, flags, 0o600)) as handle:
-        handle.write(key.hex())
-    return key
+    return bytes.fromhex(owner_secret(secrets_dir, KEY_FILE))
 
 
 def fingerprint(value: Any, key: bytes) -> str | None:

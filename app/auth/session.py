@@ -7,7 +7,6 @@ new password or a new role ends their sessions within :data:`RECHECK_SECONDS`.
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
@@ -17,6 +16,7 @@ from datetime import timedelta
 import flask
 
 from pipeline.accounts import Role
+from pipeline.secret_files import owner_secret
 from pipeline.settings import Settings, SettingsError
 from pipeline.warehouse import Warehouse
 from pipeline.warehouse import users as user_store
@@ -84,7 +84,7 @@ def secret_key(settings: Settings) -> str:
                 "cookies, so keep it secret and the same across restarts"
             ]
         )
-    return _owner_secret(settings, SECRET_FILE)
+    return owner_secret(settings.secrets_dir, SECRET_FILE)
 
 
 def local_api_token(settings: Settings) -> str:
@@ -92,21 +92,7 @@ def local_api_token(settings: Settings) -> str:
 
     Kept in the owner-only secrets folder: whoever can read it can read the warehouse anyway.
     """
-    return _owner_secret(settings, API_TOKEN_FILE)
-
-
-def _owner_secret(settings: Settings, name: str) -> str:
-    path = settings.secrets_dir / name
-    if path.exists():
-        return path.read_text().strip()
-    settings.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    value = secrets.token_hex(32)
-    try:
-        with open(path, "x", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
-            f.write(value)
-    except FileExistsError:  # another app in this process made it first
-        return path.read_text().strip()
-    return value
+    return owner_secret(settings.secrets_dir, API_TOKEN_FILE)
 
 
 def configure(server: flask.Flask, settings: Settings) -> None:
