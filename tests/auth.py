@@ -62,16 +62,13 @@ def session_cookie(secret_key: str, username: str, auth_version: int = 1) -> str
     )
 
 
-def callback_request(app, function_name: str, values: dict[str, object]) -> dict:
-    """The body a browser posts to run the callback ``function_name`` of ``app``.
-
-    ``values`` maps "component-id.property" to the value sent; the rest are None.
-    """
-    output, spec = next(
-        (out, spec)
-        for out, spec in app.callback_map.items()
-        if getattr(spec.get("callback"), "__name__", "") == function_name
-    )
+def callback_body(
+    output: str, spec: dict, values: dict[str, object] | None = None, changed: bool = True
+) -> dict:
+    """The body a browser posts to run the callback ``output`` (its ``app.callback_map`` entry
+    is ``spec``). ``values`` maps "component-id.property" to the value sent; the rest are None.
+    With ``changed`` the first input is named as the one that changed."""
+    values = values or {}
 
     def items(deps):
         return [
@@ -85,10 +82,21 @@ def callback_request(app, function_name: str, values: dict[str, object]) -> dict
 
     parts = output[2:-2].split("...") if output.startswith("..") else [output]
     outputs = [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
+    inputs = spec.get("inputs", [])
     return {
         "output": output,
         "outputs": outputs if output.startswith("..") else outputs[0],
-        "inputs": items(spec.get("inputs", [])),
+        "inputs": items(inputs),
         "state": items(spec.get("state", [])),
-        "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec.get("inputs", [])[:1]],
+        "changedPropIds": [f"{d['id']}.{d['property']}" for d in inputs[:1]] if changed else [],
     }
+
+
+def callback_request(app, function_name: str, values: dict[str, object]) -> dict:
+    """The body a browser posts to run the callback ``function_name`` of ``app``."""
+    output, spec = next(
+        (out, spec)
+        for out, spec in app.callback_map.items()
+        if getattr(spec.get("callback"), "__name__", "") == function_name
+    )
+    return callback_body(output, spec, values)

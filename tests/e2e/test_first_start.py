@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,14 +16,9 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.conftest import SMALL_DEMO
+from tests.integration.test_cli import _free_port
 
 A_COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _printed_password(server: subprocess.Popen, seconds: float = 60) -> str:

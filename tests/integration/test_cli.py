@@ -73,14 +73,15 @@ def _status(port: int, data: Path) -> dict | None:
         return None
 
 
-def _wait_for(predicate, timeout: float, what: str):
+def _wait_for(predicate, timeout: float, what: str, every: float = 0.3):
+    """The first truthy value of ``predicate()`` within ``timeout`` seconds, else AssertionError."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _stop(proc: subprocess.Popen) -> str:

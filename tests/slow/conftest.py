@@ -17,11 +17,9 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import SMALL_DEMO
+from tests.integration.test_cli import _free_port as free_port
+from tests.integration.test_cli import _status
+from tests.integration.test_cli import _wait_for as wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "load-and-soak-admin-pw"
@@ -54,23 +55,6 @@ def soak_minutes(request: pytest.FixtureRequest) -> float:
     return _option(request.config, "--soak-minutes", 30.0)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.5) -> Any:
-    """The first truthy value of ``predicate()`` within ``timeout`` seconds, else AssertionError."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 @dataclass
 class Served:
     """A running `plumbline serve`: its URL, data dir, process, admin password and log file."""
@@ -88,17 +72,7 @@ class Served:
 
     def status(self) -> dict[str, Any] | None:
         """/api/status, or None while the server does not answer."""
-        token_file = self.data_dir / "secrets" / "api_token"
-        if not token_file.exists():
-            return None
-        request = urllib.request.Request(
-            f"{self.url}/api/status", headers={"Authorization": f"Bearer {self.token()}"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.loads(response.read())
-        except (OSError, ValueError):
-            return None
+        return _status(self.port, self.data_dir)
 
     def running_run(self) -> int | None:
         """The id of the run in progress, None when none is (or the server does not answer)."""

@@ -19,7 +19,7 @@ from pipeline.accounts import Role
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse
 from pipeline.warehouse import audit as audit_store
-from tests.auth import PASSWORD, USERS, ensure_users, logged_in_client
+from tests.auth import PASSWORD, USERS, callback_body, ensure_users, logged_in_client
 from tests.unit.app.conftest import (
     FakeStartRun,
     synthetic_facts,
@@ -62,25 +62,7 @@ def _expected_role(module: str) -> Role | None:
 
 def _body(output: str, spec: dict[str, Any]) -> dict[str, Any]:
     """A minimal, well-formed callback request with every input and state None."""
-
-    def items(deps):
-        return [{"id": d["id"], "property": d["property"], "value": None} for d in deps]
-
-    def output_items():
-        parts = output[2:-2].split("...") if output.startswith("..") else [output]
-        found = []
-        for part in parts:
-            component, prop = part.rsplit(".", 1)
-            found.append({"id": component, "property": prop})
-        return found if output.startswith("..") else found[0]
-
-    return {
-        "output": output,
-        "outputs": output_items(),
-        "inputs": items(spec.get("inputs", [])),
-        "state": items(spec.get("state", [])),
-        "changedPropIds": [],
-    }
+    return callback_body(output, spec, changed=False)
 
 
 @pytest.fixture(scope="module")
