@@ -92,9 +92,13 @@ def _callback_verdict(
     return None
 
 
-def _bearer_matches(token: str) -> bool:
-    sent = flask.request.headers.get("Authorization", "")
-    return sent.startswith("Bearer ") and hmac.compare_digest(sent[7:].strip(), token)
+def bearer_matches(token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>`` (constant-time compare;
+    bytes, so a header with non-ASCII characters is a mismatch, not an error)."""
+    scheme, _, given = flask.request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "replace"), token.encode()
+    )
 
 
 def install_gate(app: dash.Dash, api_token: str) -> None:
@@ -107,7 +111,7 @@ def install_gate(app: dash.Dash, api_token: str) -> None:
         path = flask.request.path
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
-        if path.startswith(API_PREFIX) and _bearer_matches(api_token):
+        if path.startswith(API_PREFIX) and bearer_matches(api_token):
             return None
         user = current_user(services().warehouse)
         if path == CALLBACK_PATH:

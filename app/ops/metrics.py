@@ -30,7 +30,6 @@ warehouse access. When ``settings.web.metrics_token`` is set, the endpoint asks 
 
 from __future__ import annotations
 
-import hmac
 import inspect
 import logging
 import threading
@@ -48,6 +47,7 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 
+from app.auth.gate import bearer_matches
 from app.ops.health import answer_first
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, runs
@@ -281,13 +281,6 @@ class RequestLabels:
 # -- wiring ------------------------------------------------------------------------------------
 
 
-def _authorised(expected: bytes | None) -> bool:
-    if expected is None:
-        return True
-    scheme, _, given = flask.request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
-
-
 def register_metrics(app: dash.Dash, settings: Settings, wh: Warehouse) -> None:
     """Add ``GET /metrics`` and the request-timing hooks to ``app.server``.
 
@@ -304,7 +297,7 @@ def register_metrics(app: dash.Dash, settings: Settings, wh: Warehouse) -> None:
     )
     labels = RequestLabels(app)
     token = settings.web.metrics_token
-    expected = token.get_secret_value().encode() if token is not None else None
+    expected = token.get_secret_value() if token is not None else None
     server = app.server
 
     def start() -> None:
@@ -318,7 +311,7 @@ def register_metrics(app: dash.Dash, settings: Settings, wh: Warehouse) -> None:
         return response
 
     def metrics() -> flask.Response:
-        if not _authorised(expected):
+        if expected is not None and not bearer_matches(expected):
             refused = flask.Response("a bearer token is required\n", 401, mimetype="text/plain")
             refused.headers["WWW-Authenticate"] = 'Bearer realm="plumbline metrics"'
             return refused

@@ -308,3 +308,10 @@ def test_logging_out_ends_the_session_and_is_audited(fresh, fresh_clients, wareh
     assert response.status_code == 302
     assert analyst.get("/_dash-layout").status_code == 401
     assert audit_store.list_events(warehouse, action="logout")["actor"].tolist() == ["ana"]
+
+
+def test_a_wrong_or_malformed_bearer_token_is_refused_not_an_error(served):
+    anonymous = served.server.test_client()
+    for header in ("Bearer nope", "Bearer caf\u00e9", "Basic abc", ""):
+        response = anonymous.get("/api/status", headers={"Authorization": header})
+        assert response.status_code == 401, header
