@@ -124,7 +124,7 @@ class Flow(ModelSteps, MonitorStep):
                 run_id, name, "succeeded", result.rows_in, result.rows_out, result.detail, None
             )
             if name != self.steps[-1]:
-                self.wh.execute(*closing)
+                self.wh.execute(*closing, scope="progress")
                 self.hook(name, "succeeded", result.detail)
                 continue
             # The last step, the run's success and all its results commit together.

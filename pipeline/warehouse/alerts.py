@@ -85,7 +85,7 @@ def raise_alert(
     run_id: int | None = None,
 ) -> int:
     """Record an open alert and return its id (the active one if there is one already)."""
-    with wh.transaction() as cur:
+    with wh.transaction(scope="alerts") as cur:
         existing = _active_id(cur, kind, subject)
         if existing is not None:
             return existing
@@ -175,7 +175,7 @@ def _handle(
         raise AlertActionError("write a comment (at least 3 characters) saying why")
     if len(text) > 1000:
         raise AlertActionError("the comment is longer than 1,000 characters")
-    with wh.transaction() as cur:
+    with wh.transaction(scope="alerts") as cur:
         row = cur.execute("SELECT status FROM alerts WHERE alert_id = ?", [alert_id]).fetchone()
         if row is None:
             raise AlertActionError(f"there is no alert #{alert_id}")
@@ -209,6 +209,7 @@ def set_delivery(wh: Warehouse, alert_ids: list[int], delivery: str) -> None:
             "UPDATE alerts SET delivery = ? "
             f"WHERE alert_id IN ({', '.join('?' for _ in alert_ids)})",
             [delivery, *alert_ids],
+            scope="alerts",
         )
 
 
@@ -218,4 +219,5 @@ def resolve(wh: Warehouse, kind: str, subject: str, by: str, comment: str) -> No
         "UPDATE alerts SET status = 'resolved', handled_by = ?, handled_at = ?, comment = ? "
         "WHERE status IN ('open', 'acknowledged', 'muted') AND kind = ? AND subject = ?",
         [by, utcnow(), comment, kind, subject],
+        scope="alerts",
     )

@@ -72,7 +72,7 @@ def record(wh: Warehouse, event: AuditEvent) -> int:
     """Append ``event``; returns its id. Writes in its own transaction, at once."""
     if event.outcome not in OUTCOMES:
         raise ValueError(f"audit outcome {event.outcome!r} is not one of {OUTCOMES}")
-    with wh.transaction() as cur:
+    with wh.transaction(scope="audit") as cur:
         last = cur.execute(
             "SELECT event_id, row_hash FROM audit_log ORDER BY event_id DESC LIMIT 1"
         ).fetchone()

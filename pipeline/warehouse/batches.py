@@ -16,7 +16,7 @@ def known_hashes(wh: Warehouse) -> set[str]:
 
 def register(wh: Warehouse, run_id: int, found: FoundFile, stored: Path) -> int:
     """Record a new raw batch as ``pending``; returns its id."""
-    with wh.transaction() as cur:
+    with wh.transaction(scope="intake") as cur:
         batch_id = cur.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw_batches").fetchone()[
             0
         ]
@@ -108,6 +108,8 @@ def requeue_rejected(wh: Warehouse, batch_ids: list[int]) -> dict[int, str]:
     ready = [b for b in batch_ids if b not in problems]
     if ready:
         wh.execute(
-            "UPDATE raw_batches SET status = 'pending' WHERE list_contains(?, batch_id)", [ready]
+            "UPDATE raw_batches SET status = 'pending' WHERE list_contains(?, batch_id)",
+            [ready],
+            scope="intake",
         )
     return problems

@@ -23,6 +23,25 @@ from pipeline.warehouse.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
+# What a write changes, so that a cache of answers read from the warehouse knows what to forget
+# (app/answer_cache.py). A few tables change often without changing any result: a run's start,
+# steps and cancel request ("progress"), raw batches arriving ("intake"), alerts raised or
+# handled between publications, the audit trail and accounts. A write to them alone says its
+# scope; "data" is everything else (results, promotions, the end of a run, and any write that
+# touches several kinds of table) and is the default. A read notes the scopes of the tables its
+# SQL names (see :meth:`Warehouse.record_reads`), so an answer can be kept until what it read
+# changes.
+TABLE_SCOPES = {
+    "runs": "progress",
+    "run_steps": "progress",
+    "raw_batches": "intake",
+    "alerts": "alerts",
+    "audit_log": "audit",
+    "users": "accounts",
+}
+SCOPES = frozenset({"data", *TABLE_SCOPES.values()})
+_SCOPED_TABLE = re.compile(r"\b(" + "|".join(TABLE_SCOPES) + r")\b", re.IGNORECASE)
+
 _SAFE_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,62}$")
 
 
@@ -55,6 +74,8 @@ class Warehouse:
             config["threads"] = threads
         self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         self._write_lock = threading.RLock()
+        self._generations = dict.fromkeys(SCOPES, 0)
+        self._reads = threading.local()  # .scopes: the set record_reads fills, or None
         if not read_only:
             self.migrate()
 
@@ -96,12 +117,39 @@ class Warehouse:
         return applied
 
     # -- reading ---------------------------------------------------------------------------
+    def generation(self, scope: str = "data") -> int:
+        """How many write transactions of ``scope`` (see :data:`SCOPES`) this process has
+        committed: an answer read from that part of the warehouse stays true while this number
+        stays the same (this process is the only writer)."""
+        return self._generations[scope]
+
+    def generations(self) -> dict[str, int]:
+        """:meth:`generation` of every scope, as of now."""
+        return dict(self._generations)
+
+    def record_reads(self) -> set[str]:
+        """From now on, note in the returned set the scopes (:data:`TABLE_SCOPES`) of the tables
+        this thread's reads name, until :meth:`stop_recording`. "data" is always read."""
+        scopes = {"data"}
+        self._reads.scopes = scopes
+        return scopes
+
+    def stop_recording(self) -> None:
+        """End this thread's :meth:`record_reads`."""
+        self._reads.scopes = None
+
+    def _note(self, sql: str) -> None:
+        scopes = getattr(self._reads, "scopes", None)
+        if scopes is not None:
+            scopes.update(TABLE_SCOPES[name.lower()] for name in _SCOPED_TABLE.findall(sql))
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for this thread; cheap to make, close it when done."""
         return self._con.cursor()
 
     def read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         """Run one parameterised SELECT and return its rows as a DataFrame."""
+        self._note(sql)
         cur = self._con.cursor()
         try:
             return cur.execute(sql, params or []).df()
@@ -110,6 +158,7 @@ class Warehouse:
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         """Run one parameterised SELECT and return plain tuples."""
+        self._note(sql)
         cur = self._con.cursor()
         try:
             return cur.execute(sql, params or []).fetchall()
@@ -141,13 +190,16 @@ class Warehouse:
     # -- writing ---------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(
-        self, cur: duckdb.DuckDBPyConnection | None = None
+        self, cur: duckdb.DuckDBPyConnection | None = None, *, scope: str = "data"
     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """One atomic write: commit on success, roll back on any error.
 
         Pass ``cur`` to write on a cursor that holds TEMP staging tables (a run's cursor);
-        otherwise a fresh cursor is used and closed afterwards.
+        otherwise a fresh cursor is used and closed afterwards. ``scope`` says what the write
+        changes (:data:`SCOPES`); its :meth:`generation` counts the commits.
         """
+        if scope not in SCOPES:
+            raise ValueError(f"unknown write scope {scope!r}; one of {sorted(SCOPES)}")
         own = cur is None
         with self._write_lock:
             cur = self._con.cursor() if own else cur
@@ -160,12 +212,19 @@ class Warehouse:
                     cur.close()
                 raise
             cur.execute("COMMIT")
+            self._generations[scope] += 1  # under the write lock: one writer at a time
             if own:
                 cur.close()
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
-        """One write statement in its own transaction."""
-        with self.transaction() as cur:
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        scope: str = "data",
+    ) -> None:
+        """One write statement in its own transaction (of ``scope``: see :data:`SCOPES`)."""
+        with self.transaction(scope=scope) as cur:
             cur.execute(sql, params or [])
 
     def size_bytes(self) -> int:

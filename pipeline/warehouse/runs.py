@@ -58,7 +58,7 @@ def active_run(wh: Warehouse) -> tuple[int, str | None, Any] | None:
 
 def create_run(wh: Warehouse, trigger: str, user: str | None) -> int:
     """Insert a new ``running`` run and return its id."""
-    with wh.transaction() as cur:
+    with wh.transaction(scope="progress") as cur:
         run_id = cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
         cur.execute(
             "INSERT INTO runs (run_id, trigger, triggered_by, status, started_at) "
@@ -70,7 +70,7 @@ def create_run(wh: Warehouse, trigger: str, user: str | None) -> int:
 
 def start_step(wh: Warehouse, run_id: int, position: int, step: str) -> None:
     """Record that a step has begun; the run shows it as its current step."""
-    with wh.transaction() as cur:
+    with wh.transaction(scope="progress") as cur:
         cur.execute(
             "INSERT INTO run_steps (run_id, position, step, status, started_at) "
             "VALUES (?, ?, ?, 'running', ?)",
@@ -119,7 +119,7 @@ def finish_step(wh: Warehouse, run_id: int, step: str, status: str, **kw: Any) -
         kw.get("detail"),
         kw.get("error"),
     )
-    wh.execute(sql, params)
+    wh.execute(sql, params, scope="progress")
 
 
 def finish_run_sql(
@@ -146,13 +146,14 @@ def request_cancel(wh: Warehouse, run_id: int, by: str) -> None:
         "UPDATE runs SET cancel_requested_by = ? "
         "WHERE run_id = ? AND status = 'running' AND cancel_requested_by IS NULL",
         [by, run_id],
+        scope="progress",
     )
 
 
 def cancel_open_step(wh: Warehouse, run_id: int, error: str) -> str | None:
     """Close the run's running step as ``cancelled``; returns its name (None if none was open)."""
     now = utcnow()
-    with wh.transaction() as cur:
+    with wh.transaction(scope="progress") as cur:
         found = cur.execute(
             "UPDATE run_steps SET status = 'cancelled', finished_at = ?, "
             "duration_s = date_diff('microsecond', started_at, ?) / 1e6, error = ? "

@@ -60,7 +60,7 @@ def list_users(wh: Warehouse) -> pd.DataFrame:
 def insert_user(wh: Warehouse, username: str, role: str, password_hash: str, by: str) -> None:
     """Create an account; raises :class:`UserExists` when the name is taken."""
     now = utcnow()
-    with wh.transaction() as cur:
+    with wh.transaction(scope="accounts") as cur:
         if cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise UserExists(f"a user called {username!r} exists already")
         cur.execute(
@@ -84,7 +84,7 @@ def update_user(
         if value is not None:
             sets.append(f"{column} = ?")
             params.append(value)
-    with wh.transaction() as cur:
+    with wh.transaction(scope="accounts") as cur:
         if not cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise NoSuchUser(f"there is no user called {username!r}")
         cur.execute(f"UPDATE users SET {', '.join(sets)} WHERE username = ?", [*params, username])
@@ -92,9 +92,17 @@ def update_user(
 
 def rehash(wh: Warehouse, username: str, password_hash: str) -> None:
     """Store a stronger hash of the same password (sessions stay valid)."""
-    wh.execute("UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, username])
+    wh.execute(
+        "UPDATE users SET password_hash = ? WHERE username = ?",
+        [password_hash, username],
+        scope="accounts",
+    )
 
 
 def touch_login(wh: Warehouse, username: str) -> None:
     """Remember the time of a successful login."""
-    wh.execute("UPDATE users SET last_login_at = ? WHERE username = ?", [utcnow(), username])
+    wh.execute(
+        "UPDATE users SET last_login_at = ? WHERE username = ?",
+        [utcnow(), username],
+        scope="accounts",
+    )
