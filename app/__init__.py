@@ -17,6 +17,7 @@ import flask
 from dash import _callback as dash_callbacks
 from dash import dcc, html
 
+from app.answer_cache import install_answer_cache
 from app.auth import session
 from app.auth.gate import guard_layout, install_gate, page_role, pages_for
 from app.auth.login_page import register_login
@@ -174,6 +175,7 @@ def create_app(
     app.server.config["MAX_CONTENT_LENGTH"] = limit
     session.configure(app.server, settings)
     install_gate(app, session.local_api_token(settings))
+    install_answer_cache(app)
     register_login(app.server, settings)
     install_security(app, settings)
     return app

@@ -15,6 +15,7 @@ from datetime import datetime
 import dash_bootstrap_components as dbc
 import pandas as pd
 
+from app.answer_cache import depends_on_clock
 from app.components.empty import Tone, empty_state
 from app.figures.formatting import is_missing
 
@@ -68,6 +69,7 @@ def latest_run_card(
     run = runs.iloc[0]
     run_id = int(run["run_id"])
     if run["status"] == "running":
+        depends_on_clock()  # "running for 12 s": an answer with this card is not cached
         clock = pd.Timestamp(now) if now else pd.Timestamp.now(tz="UTC").tz_localize(None)
         elapsed = max(0, int((clock - pd.Timestamp(run["started_at"])).total_seconds()))
         step = run["current_step"]

@@ -13,7 +13,10 @@ From the warehouse (read when scraped, nothing is kept in between):
 - ``plumbline_champion_version``: the champion's version, 0 before the first one.
 
 From the requests (a histogram in this app's own registry, so several apps in one process
-never share series): ``plumbline_request_duration_seconds{page, kind}`` where ``kind`` is
+never share series): ``plumbline_answer_cache_lookups_total{outcome}`` (hit or miss of the
+cache of callback answers, app/answer_cache.py), ``plumbline_answer_cache_bytes`` and
+``plumbline_answer_cache_answers``, and ``plumbline_request_duration_seconds{page, kind}``
+where ``kind`` is
 
 - ``callback``: a Dash callback POST; ``page`` is the registered path of the page whose module
   (or ``_<page>_*`` helper module) defines the callback.
@@ -47,6 +50,8 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 
+from app.answer_cache import EXTENSION as ANSWER_CACHE
+from app.answer_cache import AnswerCache
 from app.auth.gate import bearer_matches
 from app.ops.health import answer_first
 from pipeline.settings import Settings
@@ -165,6 +170,30 @@ class WarehouseCollector:
             "plumbline_champion_version",
             "Model version the champion alias points at; 0 before the first champion",
             value=champion or 0,
+        )
+
+
+class AnswerCacheCollector:
+    """Hits, misses and size of the app's cache of callback answers (app/answer_cache.py)."""
+
+    def __init__(self, cache: AnswerCache) -> None:
+        self.cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        """The cache metrics, as of now."""
+        lookups = CounterMetricFamily(
+            "plumbline_answer_cache_lookups",
+            "Cached callbacks' lookups, answered from memory (hit) or computed (miss)",
+            labels=["outcome"],
+        )
+        lookups.add_metric(["hit"], self.cache.hits)
+        lookups.add_metric(["miss"], self.cache.misses)
+        yield lookups
+        yield GaugeMetricFamily(
+            "plumbline_answer_cache_bytes", "Bytes of answers kept", value=self.cache.size_bytes
+        )
+        yield GaugeMetricFamily(
+            "plumbline_answer_cache_answers", "Answers kept", value=len(self.cache)
         )
 
 
@@ -288,6 +317,9 @@ def register_metrics(app: dash.Dash, settings: Settings, wh: Warehouse) -> None:
     """
     registry = CollectorRegistry()
     registry.register(WarehouseCollector(wh))
+    answers = app.server.extensions.get(ANSWER_CACHE)
+    if answers is not None:
+        registry.register(AnswerCacheCollector(answers))
     latency = Histogram(
         "plumbline_request_duration_seconds",
         "Time to answer a request, by page and kind",

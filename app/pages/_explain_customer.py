@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, html, no_update
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.pages import _explain_local as local
 from app.pages._explain_layout import WHATIF_FIELD, Ids
@@ -30,6 +31,7 @@ SUGGESTIONS = 20
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_riskiest(data: dict | None) -> list[dict[str, Any]]:
     """The riskiest customers of the latest scored month."""
     return local.riskiest_rows(reads_explain.riskiest(services().warehouse, RISKIEST))
@@ -40,6 +42,7 @@ def update_riskiest(data: dict | None) -> list[dict[str, Any]]:
     Input(Ids.SEARCH, "value"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def suggest(text: str | None) -> list[html.Option]:
     """Scored customer ids starting with what was typed (the latest month)."""
     prefix = parse_entity(text)

@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, html
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.figures.fairness import group_calibration_figure, group_rates_figure
@@ -195,6 +196,7 @@ def fairness_card() -> dbc.Card:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_fairness(b: object, data: dict | None) -> tuple[Any, dict | None]:
     """B's fairness tables and sentences; the chart button only when there is something."""
     version = parse_version(b, (data or {}).get("versions") or [])
@@ -213,6 +215,7 @@ def update_fairness(b: object, data: dict | None) -> tuple[Any, dict | None]:
     State(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def toggle_fairness_charts(n_clicks: int | None, b: object, data: dict | None) -> tuple[Any, str]:
     """Odd clicks show B's fairness charts, even clicks hide them (a new B keeps the choice)."""
     version = parse_version(b, (data or {}).get("versions") or [])

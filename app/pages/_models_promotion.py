@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import Input, Output, State, callback, no_update
 
+from app.answer_cache import cached_answer
 from app.audit import audit
 from app.auth import Role, requires
 from app.identity import current_actor
@@ -33,6 +34,7 @@ from app.services import services
     inputs={"b": Input(Ids.B, "value"), "data": Input(Ids.STORE, "data")},
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_actions(b: object, data: dict | None) -> dict[str, Any]:
     """ "Make vB champion" (disabled when B is champion), "Roll back to vN" (hidden when there
     is no former champion), and the history of people's promotions and rollbacks."""

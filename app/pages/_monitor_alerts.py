@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, html, no_update
 
+from app.answer_cache import cached_answer
 from app.audit import audit
 from app.auth import Role, requires
 from app.figures.formatting import format_month, is_missing
@@ -106,6 +107,7 @@ def mute_until(choice: object) -> Any:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_alerts(show_all: object, refresh: object, data: dict | None) -> list[dict[str, Any]]:
     """Active alerts (open, acknowledged, muted), newest first; resolved ones too on request."""
     statuses = EVERY_STATUS if show_all is True else ACTIVE
@@ -114,6 +116,7 @@ def update_alerts(show_all: object, refresh: object, data: dict | None) -> list[
 
 @callback(Output(Ids.SELECTED, "children"), Input(Ids.ALERTS, "selectedRows"))
 @requires(Role.ANALYST)
+@cached_answer
 def describe_selection(rows: object) -> str:
     """Which alert the form acts on."""
     row = selected_alert(rows)
@@ -264,6 +267,7 @@ def decision_items(frame: pd.DataFrame) -> Any:
 
 @callback(Output(Ids.DECISIONS, "children"), Input(Ids.STORE, "data"))
 @requires(Role.ANALYST)
+@cached_answer
 def update_decisions(data: dict | None) -> Any:
     """The latest retrain decisions (runs that decided nothing are left out)."""
     return decision_items(reads.decisions(services().warehouse, limit=12))

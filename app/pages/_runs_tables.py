@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
+from app.answer_cache import depends_on_clock
 from app.components.empty import empty_state
 from app.figures.formatting import format_count, format_duration, is_missing
 from pipeline.warehouse import utcnow
@@ -40,6 +41,7 @@ def timestamp(value: object) -> str:
 
 def elapsed_s(started_at: object) -> float:
     """Seconds since ``started_at`` (naive UTC), never negative."""
+    depends_on_clock()  # an answer showing this is not cached
     return max(0.0, (utcnow() - pd.Timestamp(started_at)).total_seconds())  # type: ignore[arg-type]
 
 

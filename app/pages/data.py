@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.components.freshness import freshness_line
@@ -47,7 +48,13 @@ from pipeline.warehouse import Warehouse
 from pipeline.warehouse import reads_data as reads
 
 dash.register_page(
-    __name__, path="/data", name="Data", title="Plumbline · Data", order=5, role=Role.ANALYST
+    __name__,
+    path="/data",
+    name="Data",
+    title="Plumbline · Data",
+    order=5,
+    role=Role.ANALYST,
+    cached=True,  # its layout reads only the warehouse: app/answer_cache.py
 )
 
 GRAPH_CONFIG = {
@@ -96,6 +103,7 @@ def _graph(figure: Any) -> dcc.Graph:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_batches(data: dict | None) -> tuple[Any, Any, Any]:
     """The batches chart and table, and the missing-value heatmap."""
     wh = services().warehouse
@@ -124,6 +132,7 @@ def update_batches(data: dict | None) -> tuple[Any, Any, Any]:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_schema(data: dict | None) -> tuple[Any, Any, Any]:
     """Schema changes, the current contract and warnings about unconfigured PII."""
     svc = services()
@@ -189,6 +198,7 @@ def _explore(feature: object) -> _Explore | dbc.Card:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_distribution(feature: str | None, data: dict | None) -> tuple[Any, Any]:
     """One feature's distribution: the reference window against the latest period."""
     ctx = _explore(feature)
@@ -220,6 +230,7 @@ def update_distribution(feature: str | None, data: dict | None) -> tuple[Any, An
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_feature_rate(feature: str | None, data: dict | None) -> Any:
     """The target rate per decile (numeric) or category of the chosen feature."""
     ctx = _explore(feature)
@@ -248,6 +259,7 @@ def _relations_context() -> tuple[Warehouse, Contract, reads.Windows] | None:
 
 @callback(Output(Ids.SEGMENT_RATE, "children"), Input(Ids.STORE, "data"))
 @requires(Role.ANALYST)
+@cached_answer
 def update_segments(data: dict | None) -> Any:
     """The target rate per value of each configured segment, over the reference window."""
     found = _relations_context()
@@ -264,6 +276,7 @@ def update_segments(data: dict | None) -> Any:
 
 @callback(Output(Ids.CORRELATION, "children"), Input(Ids.STORE, "data"))
 @requires(Role.ANALYST)
+@cached_answer
 def update_correlation(data: dict | None) -> Any:
     """The correlation heatmap of the numeric features, over the reference window."""
     found = _relations_context()
@@ -314,6 +327,7 @@ def _quarantine_rows(batch: str | None, rule: str | None, search: str | None, li
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_quarantine(
     batch: str | None, rule: str | None, search: str | None, data: dict | None
 ) -> tuple[list, list, str]:
@@ -355,6 +369,7 @@ def download_quarantine(
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def write_url(feature: str | None, batch: str | None, rule: str | None, data: dict | None) -> str:
     """The choices as a query string, pushed to the address bar without reloading."""
     features = (data or {}).get("features") or []
@@ -383,6 +398,7 @@ _POLL_OUTPUTS = {
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def poll_data(tick: int | None, known: dict | None, feature: str | None) -> dict[str, Any]:
     """Notice new batches, a new contract or model, new schema changes and PII suspects."""
     svc = services()

@@ -16,6 +16,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.components.polling import (
@@ -61,6 +62,7 @@ dash.register_page(
     title="Plumbline · Explain",
     order=8,
     role=Role.ANALYST,
+    cached=True,  # its layout reads only the warehouse: app/answer_cache.py
 )
 
 
@@ -160,6 +162,7 @@ def layout(
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def choose_scope(version: object, data: dict | None, scope: object, feature: object) -> dict:
     """The chosen version's scopes and features; the current choices stay when still valid."""
     v = choose_version(version, data)
@@ -192,6 +195,7 @@ CHARTS_ROOM = {"minHeight": "520px"}
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_global(version: object, scope: object, data: dict | None) -> tuple[Any, dict | None]:
     """Global importance and the summary side by side; an empty state when none is stored."""
     v = choose_version(version, data)
@@ -253,6 +257,7 @@ def update_global(version: object, scope: object, data: dict | None) -> tuple[An
     State(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_dependence(
     version: object, scope: object, feature: object, data: dict | None
 ) -> tuple[Any, dict | None, Any]:
@@ -296,6 +301,7 @@ def update_dependence(
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_fairness(version: object, data: dict | None) -> Any:
     """The chosen version's fairness by group: sentences, tables and charts per column."""
     v = choose_version(version, data)
@@ -317,6 +323,7 @@ def update_fairness(version: object, data: dict | None) -> Any:
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def write_url(
     version: object, scope: object, entity: object, feature: object, data: dict | None
 ) -> str:
@@ -354,6 +361,7 @@ _POLL_OUTPUTS = {
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def poll_data(tick: int | None, known: dict | None, version: object) -> dict[str, Any]:
     """Notice the first model, a new version, a promotion or a newly stored explanation."""
     svc = services()

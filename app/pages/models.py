@@ -15,6 +15,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.components.polling import (
     shown,
@@ -60,6 +61,7 @@ dash.register_page(
     title="Plumbline · Model review",
     order=7,
     role=Role.ANALYST,
+    cached=True,  # its layout reads only the warehouse: app/answer_cache.py
 )
 
 RUN_POLL_MS = 1_500  # following a promotion run the user started
@@ -141,6 +143,7 @@ def layout(a: object = None, b: object = None, **kwargs: Any) -> html.Div:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_registry(data: dict | None) -> tuple[list, Any, list, list]:
     """The version list, the metric trend, the alias history and the refused-artefact banner."""
     state = load_state(services())
@@ -160,6 +163,7 @@ def update_registry(data: dict | None) -> tuple[list, Any, list, list]:
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def compare_clicked(cell: dict | None, data: dict | None) -> Any:
     """A click on a version's row makes it B."""
     version = parse_version((cell or {}).get("rowId"), (data or {}).get("versions") or [])
@@ -210,6 +214,7 @@ CHOOSE = html.Div("Choose versions A and B above.", className="text-muted")
     },
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_comparison(a: object, b: object, data: dict | None) -> dict[str, Any]:
     """Window note, metric table with deltas, the gate's decision about B, segments; the
     threshold slider moves to B's own threshold."""
@@ -251,6 +256,7 @@ def update_comparison(a: object, b: object, data: dict | None) -> dict[str, Any]
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_curves(a: object, b: object, data: dict | None) -> tuple[Any, ...]:
     """ROC, precision-recall, calibration and gain curves of A and B overlaid, and their
     confusion matrices at each version's decision threshold."""
@@ -276,6 +282,7 @@ def update_curves(a: object, b: object, data: dict | None) -> tuple[Any, ...]:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_threshold(
     threshold: float | None, a: object, b: object, data: dict | None
 ) -> tuple[Any, Any]:
@@ -319,6 +326,7 @@ def update_threshold(
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_lineage(a: object, b: object, data: dict | None) -> Any:
     """Code, data batches, settings diff, durations and library versions of A and B."""
     known = (data or {}).get("versions") or []
@@ -341,6 +349,7 @@ def update_lineage(a: object, b: object, data: dict | None) -> Any:
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def write_url(a: object, b: object, data: dict | None) -> str:
     """The compared pair as ``?a=6&b=7`` in the address bar (empty for the defaults)."""
     return query_string(a, b, data)
@@ -359,6 +368,7 @@ def write_url(a: object, b: object, data: dict | None) -> str:
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def show_card(n_clicks: int | None, version: object, data: dict | None) -> tuple[bool, str, Any]:
     """The chosen version's model card, rendered from markdown in a dialog."""
     v = parse_version(version, (data or {}).get("versions") or [])
@@ -426,6 +436,7 @@ def _or_unchanged(value: Any) -> Any:
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def poll_data(
     tick: int | None, refresh: object, known: dict | None, a: object, b: object, card: object
 ) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.components.health import health_badge
 from app.components.polling import (
@@ -64,6 +65,7 @@ dash.register_page(
     title="Plumbline · Monitor",
     order=9,
     role=Role.ANALYST,
+    cached=True,  # its layout reads only the warehouse: app/answer_cache.py
 )
 
 QUALITY_KINDS = ("missing_rate", "new_category_rate", "out_of_range_rate", "duplicate_rate")
@@ -160,6 +162,7 @@ def layout(
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_heatmap(
     segment: object, period: object, feature: object, data: dict | None
 ) -> tuple[Any, dict[str, str]]:
@@ -184,6 +187,7 @@ def update_heatmap(
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def select_cell(click: dict | None, data: dict | None) -> tuple[Any, Any]:
     """A click on a heatmap cell chooses its month and feature."""
     points = (click or {}).get("points") or [{}]
@@ -202,6 +206,7 @@ def select_cell(click: dict | None, data: dict | None) -> tuple[Any, Any]:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_cell(period: object, feature: object, segment: object, data: dict | None) -> Any:
     """The chosen cell's verdict, how it was measured, and its distributions."""
     period_, feature_ = period_of(period, data), feature_of(feature, data)
@@ -218,6 +223,7 @@ def update_cell(period: object, feature: object, segment: object, data: dict | N
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_prediction(segment: object, data: dict | None) -> Any:
     """Score drift per month for the segment (the whole batch when the segment has none)."""
     wh = services().warehouse
@@ -240,6 +246,7 @@ def update_prediction(segment: object, data: dict | None) -> Any:
     Input(Ids.STORE, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_performance(segment: object, metric: object, data: dict | None) -> Any:
     """Estimated (with band) and realised ``metric`` per month, the champion's holdout value,
     and promotions, retrains and alerts on the time axis."""
@@ -257,6 +264,7 @@ def update_performance(segment: object, metric: object, data: dict | None) -> An
 
 @callback(Output(Ids.QUALITY, "children"), Input(Ids.STORE, "data"))
 @requires(Role.ANALYST)
+@cached_answer
 def update_quality(data: dict | None) -> Any:
     """Missing values per column, duplicates, quarantined rows, new categories and
     out-of-range values per month, with the alert rules' thresholds."""
@@ -271,6 +279,7 @@ def update_quality(data: dict | None) -> Any:
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def update_health(data: dict | None, refresh: object) -> Any:
     """The health badge, again after new results or an alert was handled."""
     return _health(services())
@@ -289,6 +298,7 @@ def update_health(data: dict | None, refresh: object) -> Any:
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def write_url(
     period: object, segment: object, feature: object, metric: object, data: dict | None
 ) -> str:
@@ -326,6 +336,7 @@ _POLL_OUTPUTS = {
     prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
+@cached_answer
 def poll_data(
     tick: int | None, known: dict | None, period: object, feature: object
 ) -> dict[str, Any]:

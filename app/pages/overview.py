@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.components.filters import filter_card, labelled_select
@@ -48,7 +49,13 @@ from pipeline.warehouse import reads_monitor
 from pipeline.warehouse import reads_overview as reads
 
 dash.register_page(
-    __name__, path="/", name="Overview", title="Plumbline · Overview", order=0, role=Role.EXECUTIVE
+    __name__,
+    path="/",
+    name="Overview",
+    title="Plumbline · Overview",
+    order=0,
+    role=Role.EXECUTIVE,
+    cached=True,  # its layout reads only the warehouse: app/answer_cache.py
 )
 
 ALL = "*"  # the segment select's "all customers" option; never a valid column name
@@ -230,6 +237,7 @@ def _valid_range(start: str | None, end: str | None) -> tuple[str, str] | None:
     },
 )
 @requires(Role.EXECUTIVE)
+@cached_answer
 def update_summary(
     start: str | None, end: str | None, segment: str | None, value: str | None, data: dict | None
 ) -> dict[str, Any]:
@@ -288,6 +296,7 @@ def update_summary(
     Input(Ids.DATA, "data"),
 )
 @requires(Role.EXECUTIVE)
+@cached_answer
 def update_breakdown(
     end: str | None, segment: str | None, value: str | None, by: str | None, data: dict | None
 ) -> Any:
@@ -332,6 +341,7 @@ def update_breakdown(
     prevent_initial_call=True,
 )
 @requires(Role.EXECUTIVE)
+@cached_answer
 def update_value_options(segment: str | None) -> tuple[list[dict[str, str]], str | None, bool]:
     """Values of the chosen segment column; the first is selected. "All customers" disables it."""
     if not segment or segment == ALL:
@@ -355,6 +365,7 @@ def update_value_options(segment: str | None) -> tuple[list[dict[str, str]], str
     prevent_initial_call=True,
 )
 @requires(Role.EXECUTIVE)
+@cached_answer
 def write_url(
     start: str | None,
     end: str | None,
@@ -403,6 +414,7 @@ _POLL_OUTPUTS = {
     prevent_initial_call=True,
 )
 @requires(Role.EXECUTIVE)
+@cached_answer
 def poll_data(
     tick: int | None, known: dict | None, start: str | None, end: str | None, by: str | None
 ) -> dict[str, Any]:
@@ -433,6 +445,7 @@ def poll_data(
 
 @callback(Output(Ids.DRIVERS, "children"), Input(Ids.DATA, "data"), prevent_initial_call=True)
 @requires(Role.EXECUTIVE)
+@cached_answer
 def update_drivers(data: dict | None) -> Any:
     """The champion's drivers, refreshed when a run publishes new data."""
     if not data or not data.get("months"):
@@ -442,6 +455,7 @@ def update_drivers(data: dict | None) -> Any:
 
 @callback(Output(Ids.HEALTH, "children"), Input(Ids.DATA, "data"), prevent_initial_call=True)
 @requires(Role.EXECUTIVE)
+@cached_answer
 def update_health(data: dict | None) -> Any:
     """The health badge, refreshed when a run publishes new data."""
     return _health(services())

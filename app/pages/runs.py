@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from app.answer_cache import cached_answer
 from app.auth import Role, requires
 from app.components.empty import empty_state
 from app.figures.formatting import is_missing
@@ -26,7 +27,13 @@ from app.services import services
 from pipeline.warehouse.runs import recent_runs, run_steps
 
 dash.register_page(
-    __name__, path="/runs", name="Runs", title="Plumbline · Runs", order=10, role=Role.ANALYST
+    __name__,
+    path="/runs",
+    name="Runs",
+    title="Plumbline · Runs",
+    order=10,
+    role=Role.ANALYST,
+    cached=True,  # its layout reads only the warehouse (and says when it reads the clock)
 )
 
 HISTORY_LIMIT = 25
@@ -259,6 +266,7 @@ def refresh(tick: int | None, known: dict | None, selected: str | None) -> dict[
     Input(Ids.VERSION, "data"),
 )
 @requires(Role.ANALYST)
+@cached_answer
 def show_steps(selected: str | None, version: dict | None) -> tuple[Any, Any]:
     """The selected run's step timings as a chart and a table."""
     if selected is None:
