@@ -49,7 +49,7 @@ def _die_with_parent() -> None:
 def _child_main(conn: Any, target: str, kwargs: dict[str, Any], threads: int, nice: int) -> None:
     _die_with_parent()
     try:
-        os.nice(nice)
+        os.nice(max(0, nice - os.nice(0)))  # at least ``nice``: it may have inherited as much
     except OSError:
         log.debug("could not lower the child's priority")
     try:

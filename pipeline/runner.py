@@ -8,6 +8,7 @@ active, whoever asked, so the scheduler, the Retrain button and the command line
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +27,19 @@ log = logging.getLogger(__name__)
 # Recording who cancelled is one UPDATE of the run's row, which the run's thread may be
 # updating at that moment (its current step); DuckDB then refuses one of the two.
 RECORD_ATTEMPTS = 3
+# The run's thread works at this CPU priority ("nice"), and so does every compute child it
+# spawns, from its first instruction (a child inherits its parent thread's priority when it is
+# forked; importing pandas and scikit-learn costs it a second or two before its own code runs).
+# The web's threads stay at 0, so a retrain takes the CPU the dashboards leave.
+RUN_NICE = 10
+
+
+def yield_to_the_web() -> None:
+    """Lower the calling thread's CPU priority to :data:`RUN_NICE` (Linux sets it per thread)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RUN_NICE)
+    except (OSError, AttributeError):  # not Linux, or not allowed: runs are then only slower
+        log.debug("could not lower the run thread's priority")
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,9 @@ class Runner:
         self.hook = hook
         faults.arm(settings.fault_point)
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plumbline-run")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="plumbline-run", initializer=yield_to_the_web
+        )
         self._active: _Active | None = None
         self.last_future: Future | None = None
 
