@@ -224,6 +224,23 @@ class Callbacks:
         ).encode()
 
 
+def router_body(pathname: str, search: str = "") -> dict[str, Any]:
+    """The body a browser posts to Dash's page router to open ``pathname``."""
+    return {
+        "output": ROUTER,
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": pathname},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+
+
 def _components(node: Any) -> Iterator[dict[str, Any]]:
     """Every component dict in a serialised Dash layout tree."""
     if isinstance(node, list):
@@ -325,21 +342,7 @@ class User:
             return
         self.callbacks = Callbacks(json.loads(deps))
         self.shell = _props_of(json.loads(layout))
-        body = json.dumps(
-            {
-                "output": ROUTER,
-                "outputs": [
-                    {"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"},
-                ],
-                "inputs": [
-                    {"id": "_pages_location", "property": "pathname", "value": path},
-                    {"id": "_pages_location", "property": "search", "value": ""},
-                ],
-                "changedPropIds": ["_pages_location.pathname"],
-                "state": [],
-            }
-        ).encode()
+        body = json.dumps(router_body(path)).encode()
         status, routed = self.session.request(
             "POST", "/_dash-update-component", "route", path, body, "application/json"
         )

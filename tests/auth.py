@@ -9,6 +9,7 @@ import flask
 from flask.sessions import SecureCookieSessionInterface
 
 from app.auth.session import ACCOUNTS, SessionUser
+from benchmarks.load_client import ROUTER, router_body  # noqa: F401  (the router's wire format)
 from pipeline import accounts
 from pipeline.accounts import Role
 from pipeline.warehouse import Warehouse

@@ -192,6 +192,22 @@ def test_the_page_routing_callback_is_labelled_with_the_page_asked_for(served):
     assert counts[("layout", "other")] == 1
 
 
+def test_the_answer_cache_reports_its_hits_misses_and_size(served, warehouse):
+    from tests.auth import callback_request, ensure_users, logged_in_client
+
+    ensure_users(warehouse)
+    client = logged_in_client(served.server, "erin")
+    body = callback_request(served, "update_value_options", {"overview-segment.value": "plan"})
+    for _ in range(3):
+        assert client.post("/_dash-update-component", json=body).status_code == 200
+    samples = scrape(served)
+    lookups = samples["plumbline_answer_cache_lookups_total"]
+    assert lookups[(("outcome", "hit"),)] == 2
+    assert lookups[(("outcome", "miss"),)] == 1
+    assert samples["plumbline_answer_cache_answers"][()] == 1
+    assert samples["plumbline_answer_cache_bytes"][()] > 0
+
+
 def test_page_gets_are_labelled_with_registered_paths_or_other(served):
     client = served.server.test_client()
     client.get("/models?version=3")

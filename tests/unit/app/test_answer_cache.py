@@ -14,10 +14,9 @@ from app.answer_cache import Answer, AnswerCache, check_marks, is_cached
 from app.auth import requires
 from pipeline.accounts import Role
 from pipeline.warehouse import Warehouse
-from tests.auth import callback_request, ensure_users, logged_in_client
+from tests.auth import callback_request, ensure_users, logged_in_client, router_body
 
 STATE = (1, "2026-11-27")
-ROUTER = ".._pages_content.children..._pages_store.data.."
 
 
 # -- the store -----------------------------------------------------------------------------
@@ -341,7 +340,7 @@ def test_a_page_layout_is_kept_for_cached_pages_only(app, warehouse, monkeypatch
         monkeypatch.setattr(page["layout"], "__wrapped__", counting)
         monkeypatch.setitem(page, "layout", _guarded(page, counting))
     for path in ("/", "/", "/users", "/users"):
-        response = _post(admin, _route(path))
+        response = _post(admin, router_body(path))
         assert response.status_code == 200, response.get_data(as_text=True)
     assert layouts == ["app.pages.overview", "app.pages.users", "app.pages.users"]
 
@@ -351,19 +350,3 @@ def _guarded(page: dict[str, Any], layout: Any) -> Any:
     from app.auth.gate import guard_layout, page_role
 
     return guard_layout(layout, page_role(page), _refusal)
-
-
-def _route(path: str) -> dict[str, Any]:
-    return {
-        "output": ROUTER,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }

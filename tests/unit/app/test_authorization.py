@@ -19,7 +19,15 @@ from pipeline.accounts import Role
 from pipeline.settings import load_settings
 from pipeline.warehouse import Warehouse
 from pipeline.warehouse import audit as audit_store
-from tests.auth import PASSWORD, USERS, callback_body, ensure_users, logged_in_client
+from tests.auth import (
+    PASSWORD,
+    ROUTER,
+    USERS,
+    callback_body,
+    ensure_users,
+    logged_in_client,
+    router_body,
+)
 from tests.unit.app.conftest import (
     FakeStartRun,
     synthetic_facts,
@@ -40,7 +48,6 @@ PAGE_ROLES = {
     "settings": Role.ADMIN,
 }
 RANK = {Role.EXECUTIVE: 1, Role.ANALYST: 2, Role.ADMIN: 3}
-ROUTER = ".._pages_content.children..._pages_store.data.."
 
 
 def _module(func: Any) -> str:
@@ -152,20 +159,7 @@ def test_a_refused_retrain_is_answered_and_audited(fresh, fresh_clients, warehou
 
 
 def _route(client, pathname: str) -> tuple[int, str]:
-    body = {
-        "output": ROUTER,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": pathname},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=body)
+    response = client.post("/_dash-update-component", json=router_body(pathname))
     return response.status_code, response.get_data(as_text=True)
 
 
