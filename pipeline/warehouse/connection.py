@@ -11,7 +11,7 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -138,18 +138,33 @@ class Warehouse:
         """End this thread's :meth:`record_reads`."""
         self._reads.scopes = None
 
-    def _note(self, sql: str) -> None:
+    def _note(self, sql: str, declared: Iterable[str] | None = None) -> None:
         scopes = getattr(self._reads, "scopes", None)
-        if scopes is not None:
+        if scopes is None:
+            return
+        if declared is not None:
+            scopes.update(declared)
+        else:
             scopes.update(TABLE_SCOPES[name.lower()] for name in _SCOPED_TABLE.findall(sql))
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for this thread; cheap to make, close it when done."""
         return self._con.cursor()
 
-    def read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
-        """Run one parameterised SELECT and return its rows as a DataFrame."""
-        self._note(sql)
+    def read(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        scopes: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Run one parameterised SELECT and return its rows as a DataFrame.
+
+        ``scopes`` names what the result depends on when the tables the SQL names say more
+        (e.g. it joins ``runs`` only for runs that have published results); by default, the
+        scopes of those tables (:meth:`record_reads`).
+        """
+        self._note(sql, scopes)
         cur = self._con.cursor()
         try:
             return cur.execute(sql, params or []).df()

@@ -315,7 +315,9 @@ def events(wh: Warehouse) -> pd.DataFrame:
         "UNION ALL SELECT decided_at, 'retrain', period, model_version, NULL, reason "
         "FROM retrain_decisions WHERE action = 'retrain' "
         "UNION ALL SELECT raised_at, 'alert', period, NULL, severity, message FROM alerts "
-        "ORDER BY happened_at"
+        "ORDER BY happened_at",
+        # Only runs with published results are joined: a run starting or stepping changes none.
+        scopes={"data", "alerts"},
     )
 
 

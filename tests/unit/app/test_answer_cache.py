@@ -321,6 +321,10 @@ def test_reads_note_the_scopes_of_the_tables_they_name(warehouse: Warehouse) -> 
     warehouse.stop_recording()
     warehouse.read("SELECT * FROM audit_log")  # not recording any more
     assert scopes == {"data", "progress", "intake"}
+    declared = warehouse.record_reads()
+    warehouse.read("SELECT * FROM runs JOIN alerts ON true", scopes={"data", "alerts"})
+    warehouse.stop_recording()
+    assert declared == {"data", "alerts"}  # the read said what it depends on
 
 
 def test_a_page_layout_is_kept_for_cached_pages_only(app, warehouse, monkeypatch) -> None:
