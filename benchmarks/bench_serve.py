@@ -18,19 +18,17 @@ calling shell are not passed on, so the demo's settings are only the ones writte
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 from _jsonout import add_json_argument, write_json
+from served import free_port, read_status, serve_command
 
 MB = 1024 * 1024
 
@@ -38,28 +36,6 @@ MB = 1024 * 1024
 def _write(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _status(port: int, data: Path) -> dict | None:
-    """``/api/status`` with the local bearer token; None until serve answers it."""
-    token_file = data / "secrets" / "api_token"
-    if not token_file.exists():
-        return None
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/status",
-        headers={"Authorization": f"Bearer {token_file.read_text().strip()}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
 
 
 def baseline_rss() -> float:
@@ -81,7 +57,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="give up after seconds")
     add_json_argument(parser)
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         data.mkdir()
@@ -93,16 +69,7 @@ def main() -> None:
         log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
         started = time.monotonic()
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pipeline.cli",
-                "serve",
-                "--data-dir",
-                str(data),
-                "--port",
-                str(port),
-            ],
+            serve_command(data, port),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -123,7 +90,7 @@ def main() -> None:
                     tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
                     raise SystemExit(f"serve exited early; its output ends:\n{tail}") from None
                 samples.append((t, own, own + kids))
-                status = _status(port, data)
+                status = read_status(port, data)
                 if status and first_answer is None:
                     first_answer, rss_after_start = t, own
                 if status and status.get("champion") and first_champion is None:

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -15,8 +14,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from benchmarks.served import free_port, serve_command
 from tests.conftest import SMALL_DEMO
-from tests.integration.test_cli import _free_port
 
 A_COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
 
@@ -46,20 +45,11 @@ def test_first_start_prints_a_password_then_the_overview_fills_in(
     (data / "plumbline.toml").write_text(
         "[demo]\n" + "".join(f"{k} = {v}\n" for k, v in SMALL_DEMO.items())
     )
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUMBLINE_")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipeline.cli",
-            "serve",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-        ],
+        serve_command(data, port),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

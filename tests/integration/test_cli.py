@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from benchmarks.served import free_port, read_status, serve_command
 from tests.conftest import SMALL_DEMO
 
 PLUMBLINE = [sys.executable, "-m", "pipeline.cli"]
@@ -31,12 +30,6 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _demo_dir(small_settings, tick_seconds: float) -> Path:
     data = small_settings.data_dir
     toml = "[demo]\n" + "".join(
@@ -48,29 +41,13 @@ def _demo_dir(small_settings, tick_seconds: float) -> Path:
 
 def _serve(data: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [*PLUMBLINE, "serve", "--data-dir", str(data), "--port", str(port)],
+        serve_command(data, port),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=_env(),
         start_new_session=True,
     )
-
-
-def _status(port: int, data: Path) -> dict | None:
-    """The server's /api/status, read the way `plumbline status` does (the local token)."""
-    token_file = data / "secrets" / "api_token"
-    if not token_file.exists():
-        return None
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/status",
-        headers={"Authorization": f"Bearer {token_file.read_text().strip()}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
 
 
 def _wait_for(predicate, timeout: float, what: str, every: float = 0.3):
@@ -136,11 +113,11 @@ def test_run_then_status_json_reports_the_champion(small_settings) -> None:
 
 def test_a_second_owner_of_the_data_dir_is_refused(small_settings) -> None:
     data = _demo_dir(small_settings, 600)
-    port = _free_port()
+    port = free_port()
     first = _serve(data, port)
     try:
-        _wait_for(lambda: _status(port, data), 60, "the first serve to answer")
-        second = _cli("serve", "--data-dir", str(data), "--port", str(_free_port()), timeout=30)
+        _wait_for(lambda: read_status(port, data), 60, "the first serve to answer")
+        second = _cli("serve", "--data-dir", str(data), "--port", str(free_port()), timeout=30)
         assert second.returncode == 1
         assert f"data dir in use by PID {first.pid}" in second.stderr
         run = _cli("run", "--data-dir", str(data), timeout=30)
@@ -154,12 +131,12 @@ def test_a_second_owner_of_the_data_dir_is_refused(small_settings) -> None:
 
 def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
     data = _demo_dir(small_settings, 2)
-    port = _free_port()
+    port = free_port()
     server = _serve(data, port)
     try:
 
         def first_done_second_running():
-            status = _status(port, data)
+            status = read_status(port, data)
             if not status:
                 return None
             by_id = {r["run_id"]: r for r in status["runs"]}
@@ -178,7 +155,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
     try:
 
         def run_2_failed():
-            status = _status(port, data)
+            status = read_status(port, data)
             runs = {r["run_id"]: r for r in (status or {}).get("runs", [])}
             return status if runs.get(2, {}).get("status") == "failed" else None
 
@@ -190,7 +167,7 @@ def test_kill_9_during_a_run_is_recovered_on_restart(small_settings) -> None:
         assert status["champion"]["version"] == 1
 
         def a_later_run_succeeded():
-            status = _status(port, data)
+            status = read_status(port, data)
             runs = (status or {}).get("runs", [])
             return any(r["run_id"] > 2 and r["status"] == "succeeded" for r in runs)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from benchmarks.served import free_port
 from pipeline import accounts
 from pipeline.warehouse import Warehouse
 from pipeline.warehouse import audit as audit_store
-from tests.integration.test_cli import PLUMBLINE, _env, _free_port
+from tests.integration.test_cli import PLUMBLINE, _env
 
 
 def _cli(*args: str, stdin: str | None = None, env: dict | None = None, timeout: float = 60):
@@ -82,7 +83,7 @@ def test_outside_the_demo_serve_refuses_without_a_secret_key(tmp_path: Path) -> 
         "PLUMBLINE_ADMIN_PASSWORD": "first admin password",
     }
     result = _cli(
-        "serve", "--data-dir", str(tmp_path / "data"), "--port", str(_free_port()), env=env
+        "serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port()), env=env
     )
     assert result.returncode == 2
     assert "no secret key: set PLUMBLINE_SECRET_KEY" in result.stderr
@@ -96,7 +97,7 @@ def test_outside_the_demo_serve_refuses_without_any_account(tmp_path: Path) -> N
         "PLUMBLINE_SECRET_KEY": "x" * 40,
     }
     result = _cli(
-        "serve", "--data-dir", str(tmp_path / "data"), "--port", str(_free_port()), env=env
+        "serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port()), env=env
     )
     assert result.returncode == 2
     assert "plumbline users add NAME --role admin" in result.stderr

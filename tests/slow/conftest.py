@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,9 +26,8 @@ from typing import Any
 
 import pytest
 
+from benchmarks.served import free_port, read_status, serve_command
 from tests.conftest import SMALL_DEMO
-from tests.integration.test_cli import _free_port as free_port
-from tests.integration.test_cli import _status
 from tests.integration.test_cli import _wait_for as wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +70,7 @@ class Served:
 
     def status(self) -> dict[str, Any] | None:
         """/api/status, or None while the server does not answer."""
-        return _status(self.port, self.data_dir)
+        return read_status(self.port, self.data_dir)
 
     def running_run(self) -> int | None:
         """The id of the run in progress, None when none is (or the server does not answer)."""
@@ -159,16 +157,7 @@ def served_demo(
         log_path = base / "serve.log"
         with log_path.open("w") as log_file:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "pipeline.cli",
-                    "serve",
-                    "--data-dir",
-                    str(data),
-                    "--port",
-                    str(port),
-                ],
+                serve_command(data, port),
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 env=_env(env or {}),
