@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -14,9 +15,11 @@ from app.pages._overview_state import month_key, month_start, previous_month
 CURRENCY = "$"
 
 
-def _row_for(monthly: pd.DataFrame, key: str) -> pd.Series | None:
-    found = monthly[monthly["month"] == key]
-    return None if found.empty else found.iloc[0]
+Month = dict[str, Any]  # one row of the monthly aggregates, with its "month" key (YYYY-MM)
+
+
+def _row_for(months: list[Month], key: str) -> Month | None:
+    return next((row for row in months if row["month"] == key), None)
 
 
 def _change_line(
@@ -46,11 +49,12 @@ def kpi_tiles(
 
     ``monthly`` is :func:`reads.monthly_aggregates` from the month before ``start`` to ``end``.
     """
-    data = monthly.assign(month=[month_key(p) for p in monthly["period"]])
+    # A dozen rows at most: plain dicts are read ~10x faster than pandas selections.
+    data = monthly.assign(month=[month_key(p) for p in monthly["period"]]).to_dict("records")
     now, before = _row_for(data, end), _row_for(data, previous_month(end))
     since = format_month(month_start(previous_month(end)))
 
-    def get(row: pd.Series | None, col: str) -> float | None:
+    def get(row: Month | None, col: str) -> float | None:
         return None if row is None or is_missing(row[col]) else float(row[col])
 
     formats: dict[str, Callable[[float | None], str]] = {
@@ -90,18 +94,18 @@ def kpi_tiles(
     return [dbc.Col(t, xs=12, sm=6, lg=True) for t in tiles]
 
 
-def _realised_tile(data: pd.DataFrame, start: str, end: str) -> dbc.Card:
-    in_range = data[(data["month"] >= start) & (data["month"] <= end) & (data["labelled"] > 0)]
-    if in_range.empty:
+def _realised_tile(data: list[Month], start: str, end: str) -> dbc.Card:
+    in_range = [r for r in data if start <= r["month"] <= end and r["labelled"] > 0]
+    if not in_range:
         return kpi_tile(
             "Realised churn",
             "—",
             caption="no labels yet in these months: churn is known a month later",
         )
-    latest = in_range.iloc[-1]
+    latest = in_range[-1]
     key = latest["month"]
-    earlier = data[(data["month"] < key) & (data["labelled"] > 0)]
-    previous = earlier.iloc[-1] if len(earlier) else None
+    earlier = [r for r in data if r["month"] < key and r["labelled"] > 0]
+    previous = earlier[-1] if earlier else None
     change, tone = (None, "neutral")
     if previous is not None and previous["month"] == previous_month(key):
         change, tone = _change_line(

@@ -249,12 +249,13 @@ def update_summary(
     svc = services()
     segment, value = _segment_args(segment, value)
     fetch_from = month_start(previous_month(start))
+    threshold = _threshold(svc)
     try:
         monthly = reads.monthly_aggregates(
             svc.warehouse,
             fetch_from,
             month_start(end),
-            _threshold(svc),
+            threshold,
             svc.settings.dataset.segments,
             segment,
             value,
@@ -279,7 +280,7 @@ def update_summary(
         )
         return {"headline": None, "kpis": card, "trend": None}
     has_value = svc.settings.dataset.value is not None
-    tiles = kpi_tiles(monthly, start, end, _threshold(svc), has_value)
+    tiles = kpi_tiles(monthly, start, end, threshold, has_value)
     return {
         "headline": _headline(end, segment, value),
         "kpis": dbc.Row(tiles, class_name="g-3"),
