@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -14,10 +15,10 @@ from app.figures.model_style import (
     NO_CURVES,
     PR_TITLE,
     ROC_TITLE,
-    _curve_layout,
+    _curve_figure,
     _reference_line,
     _section,
-    _unit_axes,
+    _unit_axis,
     label_colours,
 )
 from app.figures.theme import (
@@ -28,37 +29,37 @@ from app.figures.theme import (
 def roc_overlay(curves: dict[str, dict]) -> go.Figure:
     """ROC curve per label (true vs false positive rate), with the random-classifier diagonal."""
     colours = label_colours(curves)
-    fig = go.Figure()
-    fig.add_trace(
+    traces: list[dict[str, Any]] = [
         _reference_line("Random classifier", [0, 1], [0, 1], "Random classifier: TPR = FPR")
-    )
+    ]
     for label, payload in curves.items():
         section = _section(payload, "roc", "fpr", "tpr")
         if section is None:
             continue
         fpr, tpr = section
         name = plain(label)
-        fig.add_trace(
-            go.Scatter(
-                x=fpr,
-                y=tpr,
-                mode="lines",
-                name=name,
-                line={"color": colours[label], "width": 3},
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": fpr,
+                "y": tpr,
+                "mode": "lines",
+                "name": name,
+                "line": {"color": colours[label], "width": 3},
+                "hovertemplate": (
                     f"<b>{name}</b><br>stayers flagged (FPR) %{{x:.1%}}"
                     "<br>churners caught (TPR) %{y:.1%}<extra></extra>"
                 ),
-            )
+            }
         )
-    if len(fig.data) == 1:
+    if len(traces) == 1:
         return empty_figure(NO_CURVES, ROC_TITLE)
-    _unit_axes(
-        fig,
-        "False positive rate (% of stayers flagged)",
-        "True positive rate (% of churners caught)",
+    return _curve_figure(
+        traces,
+        ROC_TITLE,
+        _unit_axis("False positive rate (% of stayers flagged)"),
+        _unit_axis("True positive rate (% of churners caught)"),
     )
-    return _curve_layout(fig, ROC_TITLE)
 
 
 def pr_overlay(curves: dict[str, dict], base_rates: dict[str, float]) -> go.Figure:
@@ -68,53 +69,55 @@ def pr_overlay(curves: dict[str, dict], base_rates: dict[str, float]) -> go.Figu
     dotted line beats random targeting.
     """
     colours = label_colours(curves)
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for label, payload in curves.items():
         section = _section(payload, "pr", "recall", "precision")
         if section is None:
             continue
         recall, precision = section
         name = plain(label)
-        fig.add_trace(
-            go.Scatter(
-                x=recall,
-                y=precision,
-                mode="lines",
-                name=name,
-                legendgroup=name,
-                line={"color": colours[label], "width": 3},
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": recall,
+                "y": precision,
+                "mode": "lines",
+                "name": name,
+                "legendgroup": name,
+                "line": {"color": colours[label], "width": 3},
+                "hovertemplate": (
                     f"<b>{name}</b><br>churners caught (recall) %{{x:.1%}}"
                     "<br>flagged who churn (precision) %{y:.1%}<extra></extra>"
                 ),
-            )
+            }
         )
         base = base_rates.get(label)
         if is_missing(base):
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=[0.0, 1.0],
-                y=[float(base), float(base)],
-                mode="lines",
-                name=f"{name} base rate ({format_pct(base)})",
-                legendgroup=name,
-                legendrank=2000,
-                line={"color": colours[label], "width": 1.5, "dash": "dot"},
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [0.0, 1.0],
+                "y": [float(base), float(base)],
+                "mode": "lines",
+                "name": f"{name} base rate ({format_pct(base)})",
+                "legendgroup": name,
+                "legendrank": 2000,
+                "line": {"color": colours[label], "width": 1.5, "dash": "dot"},
+                "hovertemplate": (
                     f"<b>{name}</b><br>base rate %{{y:.1%}}: precision of random targeting"
                     "<extra></extra>"
                 ),
-            )
+            }
         )
-    if not fig.data:
+    if not traces:
         return empty_figure(NO_CURVES, PR_TITLE)
-    _unit_axes(
-        fig,
-        "Recall (% of churners caught)",
-        "Precision (% of flagged customers who churn)",
+    return _curve_figure(
+        traces,
+        PR_TITLE,
+        _unit_axis("Recall (% of churners caught)"),
+        _unit_axis("Precision (% of flagged customers who churn)"),
     )
-    return _curve_layout(fig, PR_TITLE)
 
 
 def _nice_upper(value: float) -> float:
@@ -141,51 +144,61 @@ def calibration_overlay(curves: dict[str, dict]) -> go.Figure:
         default=0.0,
     )
     upper = _nice_upper(top * 1.05)
-    fig = go.Figure()
-    fig.add_trace(
+    traces: list[dict[str, Any]] = [
         _reference_line(
             "Perfect calibration",
             [0, upper],
             [0, upper],
             "Perfect calibration: observed = predicted",
         )
-    )
+    ]
     for label, (predicted, observed, count) in sections.items():
         name = plain(label)
-        fig.add_trace(
-            go.Scatter(
-                x=predicted,
-                y=observed,
-                mode="lines+markers",
-                name=name,
-                line={"color": colours[label], "width": 2.5},
-                marker={"size": 8},
-                customdata=[0 if c is None else c for c in count],
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": predicted,
+                "y": observed,
+                "mode": "lines+markers",
+                "name": name,
+                "line": {"color": colours[label], "width": 2.5},
+                "marker": {"size": 8},
+                "customdata": [0 if c is None else c for c in count],
+                "hovertemplate": (
                     f"<b>{name}</b><br>predicted %{{x:.1%}} · observed %{{y:.1%}}"
                     "<br>%{customdata:,.0f} rows in this bin<extra></extra>"
                 ),
-            )
+            }
         )
     pad = upper * 0.01
-    common = {"range": [-pad, upper + pad], "tickformat": ".0%", "zeroline": False}
-    fig.update_xaxes(title_text="Mean predicted churn probability (%)", **common)
-    fig.update_yaxes(title_text="Observed churn rate (% of rows in the bin)", **common)
-    return _curve_layout(fig, CALIBRATION_TITLE)
+
+    def axis(title: str) -> dict[str, Any]:
+        return {
+            "title": {"text": title},
+            "range": [-pad, upper + pad],
+            "tickformat": ".0%",
+            "zeroline": False,
+        }
+
+    return _curve_figure(
+        traces,
+        CALIBRATION_TITLE,
+        axis("Mean predicted churn probability (%)"),
+        axis("Observed churn rate (% of rows in the bin)"),
+    )
 
 
 def gain_overlay(curves: dict[str, dict]) -> go.Figure:
     """Share of all churners among the top x % of scores, per label, against random targeting."""
     colours = label_colours(curves)
-    fig = go.Figure()
-    fig.add_trace(
+    traces: list[dict[str, Any]] = [
         _reference_line(
             "Random targeting",
             [0, 1],
             [0, 1],
             "Random targeting: contacting x% reaches x% of churners",
         )
-    )
+    ]
     for label, payload in curves.items():
         section = _section(payload, "gain", "population", "captured")
         if section is None:
@@ -195,25 +208,26 @@ def gain_overlay(curves: dict[str, dict]) -> go.Figure:
             # The curve starts at the origin: contacting no one reaches no churner.
             population, captured = [0.0, *population], [0.0, *captured]
         name = plain(label)
-        fig.add_trace(
-            go.Scatter(
-                x=population,
-                y=captured,
-                mode="lines+markers" if len(population) <= 30 else "lines",
-                name=name,
-                line={"color": colours[label], "width": 3},
-                marker={"size": 6},
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": population,
+                "y": captured,
+                "mode": "lines+markers" if len(population) <= 30 else "lines",
+                "name": name,
+                "line": {"color": colours[label], "width": 3},
+                "marker": {"size": 6},
+                "hovertemplate": (
                     f"<b>{name}</b><br>top %{{x:.0%}} of scores"
                     "<br>reaches %{y:.1%} of all churners<extra></extra>"
                 ),
-            )
+            }
         )
-    if len(fig.data) == 1:
+    if len(traces) == 1:
         return empty_figure(NO_CURVES, GAIN_TITLE)
-    _unit_axes(
-        fig,
-        "Customers contacted, highest scores first (% of all)",
-        "Churners reached (% of all churners)",
+    return _curve_figure(
+        traces,
+        GAIN_TITLE,
+        _unit_axis("Customers contacted, highest scores first (% of all)"),
+        _unit_axis("Churners reached (% of all churners)"),
     )
-    return _curve_layout(fig, GAIN_TITLE)

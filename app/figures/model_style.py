@@ -8,6 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from app.figures.formatting import floats
+from app.figures.spec import figure
 from app.figures.theme import (
     DANGER,
     INFO,
@@ -16,7 +17,6 @@ from app.figures.theme import (
     PRIMARY,
     SECONDARY,
     SUCCESS,
-    TEMPLATE,
     WARNING,
 )
 
@@ -66,32 +66,46 @@ def _section(payload: Mapping[str, Any] | None, name: str, *keys: str) -> list[l
     return columns
 
 
-def _reference_line(name: str, x: Sequence[float], y: Sequence[float], hover: str) -> go.Scatter:
+def _reference_line(
+    name: str, x: Sequence[float], y: Sequence[float], hover: str
+) -> dict[str, Any]:
     """A grey dashed reference drawn under the curves and listed after them in the legend."""
-    return go.Scatter(
-        x=list(x),
-        y=list(y),
-        mode="lines",
-        name=name,
-        line={"color": REFERENCE_COLOUR, "width": 1.5, "dash": "dash"},
-        hovertemplate=f"{hover}<extra></extra>",
-        legendrank=2000,
+    return {
+        "type": "scatter",
+        "x": list(x),
+        "y": list(y),
+        "mode": "lines",
+        "name": name,
+        "line": {"color": REFERENCE_COLOUR, "width": 1.5, "dash": "dash"},
+        "hovertemplate": f"{hover}<extra></extra>",
+        "legendrank": 2000,
+    }
+
+
+def _unit_axis(title: str) -> dict[str, Any]:
+    """An axis of rates from 0 to 100 %, ticks every 20 %."""
+    return {
+        "title": {"text": title},
+        "range": list(UNIT_RANGE),
+        "tickformat": ".0%",
+        "dtick": 0.2,
+        "zeroline": False,
+    }
+
+
+def _curve_figure(
+    traces: list[dict[str, Any]], title: str, xaxis: dict[str, Any], yaxis: dict[str, Any]
+) -> go.Figure:
+    """The curve overlays' common frame: ``traces`` on ``xaxis``/``yaxis``, legend below."""
+    return figure(
+        traces,
+        {
+            "xaxis": xaxis,
+            "yaxis": yaxis,
+            "title": {"text": title},
+            "height": CURVE_HEIGHT,
+            "legend": LEGEND_BELOW,
+            "margin": {"b": 120},
+            "hovermode": "closest",
+        },
     )
-
-
-def _unit_axes(fig: go.Figure, x_title: str, y_title: str) -> None:
-    common = {"range": UNIT_RANGE, "tickformat": ".0%", "dtick": 0.2, "zeroline": False}
-    fig.update_xaxes(title_text=x_title, **common)
-    fig.update_yaxes(title_text=y_title, **common)
-
-
-def _curve_layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=CURVE_HEIGHT,
-        legend=LEGEND_BELOW,
-        margin={"b": 120},
-        hovermode="closest",
-    )
-    return fig
