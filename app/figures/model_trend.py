@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.figures.formatting import floats, is_missing
 from app.figures.model_style import (
@@ -20,10 +20,10 @@ from app.figures.model_style import (
     TREND_HEIGHT,
     TREND_TITLE,
 )
+from app.figures.spec import figure, merge, subplots, trace_axes, update_annotations, update_axes
 from app.figures.theme import (
     LEGEND_BELOW,
     MUTED,
-    TEMPLATE,
     empty_figure,
 )
 
@@ -72,40 +72,42 @@ def metric_trend(versions: pd.DataFrame) -> go.Figure:
         for c in (created if created is not None else [None] * len(data))
     ]
     alias = ["" if is_missing(a) else str(a).lower() for a in data.get("alias", [None] * len(data))]
-    fig = make_subplots(
+    layout = subplots(
         rows=2,
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.12,
         row_heights=[0.62, 0.38],
-        subplot_titles=(
+        subplot_titles=[
             "Ranking quality: ROC AUC and PR AUC (higher is better)",
             "Probability error: Brier score (lower is better)",
-        ),
+        ],
     )
     mode = "lines+markers" if len(data) <= MAX_MARKED_POINTS else "lines"
+    traces: list[dict[str, Any]] = []
     for column, name, row in (
         ("roc_auc", "ROC AUC", 1),
         ("pr_auc", "PR AUC", 1),
         ("brier", "Brier score", 2),
     ):
         values = floats(data[column]) if column in data else [None] * len(data)
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=values,
-                mode=mode,
-                name=name,
-                line={"color": METRIC_COLOURS[column], "width": 2.5},
-                marker={"size": 7},
-                customdata=when,
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": values,
+                "mode": mode,
+                "name": name,
+                "line": {"color": METRIC_COLOURS[column], "width": 2.5},
+                "marker": {"size": 7},
+                "customdata": when,
+                "hovertemplate": (
                     f"v%{{x}} · trained %{{customdata}}<br>{name} %{{y:.3f}}<extra></extra>"
                 ),
-            ),
-            row=row,
-            col=1,
+                **trace_axes(row, 1),
+            }
         )
+    shapes: list[dict[str, Any]] = []
     for role, symbol, colour in (
         ("champion", "star", CHAMPION_COLOUR),
         ("challenger", "diamond", CHALLENGER_COLOUR),
@@ -120,52 +122,70 @@ def metric_trend(versions: pd.DataFrame) -> go.Figure:
             if column not in data:
                 continue
             values = floats(data[column])
-            fig.add_trace(
-                go.Scatter(
-                    x=[x[i] for i in rows],
-                    y=[values[i] for i in rows],
-                    mode="markers",
-                    name=legend,
-                    legendgroup=role,
-                    showlegend=k == 0,
-                    marker={
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [x[i] for i in rows],
+                    "y": [values[i] for i in rows],
+                    "mode": "markers",
+                    "name": legend,
+                    "legendgroup": role,
+                    "showlegend": k == 0,
+                    "marker": {
                         "symbol": symbol,
                         "size": 16 if symbol == "star" else 12,
                         "color": colour,
                         "line": {"color": "white", "width": 1},
                     },
-                    hovertemplate=f"v%{{x}} is the {role}<extra></extra>",
-                ),
-                row=row,
-                col=1,
+                    "hovertemplate": f"v%{{x}} is the {role}<extra></extra>",
+                    **trace_axes(row, 1),
+                }
             )
         if role == "champion" and len(rows) <= MAX_ANNOTATED_CHAMPIONS:
-            for i in rows:
-                fig.add_vline(x=x[i], line={"color": CHAMPION_COLOUR, "width": 1, "dash": "dot"})
+            # What add_vline draws: one line per panel, spanning the panel's full height.
+            shapes.extend(
+                {
+                    "type": "line",
+                    "x0": x[i],
+                    "x1": x[i],
+                    "xref": refs["xaxis"],
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": f"{refs['yaxis']} domain",
+                    "line": {"color": CHAMPION_COLOUR, "width": 1, "dash": "dot"},
+                }
+                for i in rows
+                for refs in (trace_axes(1, 1), trace_axes(2, 1))
+            )
     ticks, labels = _version_ticks(x)
-    fig.update_xaxes(
+    update_axes(
+        layout,
+        "x",
         tickmode="array",
         tickvals=ticks,
         ticktext=labels,
         range=[x[0] - 0.6, x[-1] + 0.6],
     )
-    fig.update_xaxes(title_text="Model version", row=2, col=1)
+    merge(layout["xaxis2"], {"title": {"text": "Model version"}})
     auc_range = _metric_range(
         pd.concat([data[c] for c in ("roc_auc", "pr_auc") if c in data] or [pd.Series(dtype=float)])
     )
-    fig.update_yaxes(
-        title_text="AUC, higher is better", tickformat=".2f", range=auc_range, row=1, col=1
+    merge(
+        layout["yaxis"],
+        {"title": {"text": "AUC, higher is better"}, "tickformat": ".2f", "range": auc_range},
     )
-    fig.update_yaxes(
-        title_text="Brier, lower is better", tickformat=".3f", rangemode="tozero", row=2, col=1
+    merge(
+        layout["yaxis2"],
+        {"title": {"text": "Brier, lower is better"}, "tickformat": ".3f", "rangemode": "tozero"},
     )
-    fig.update_layout(
-        template=TEMPLATE,
+    if shapes:
+        layout["shapes"] = shapes
+    update_annotations(layout, font={"size": 13, "color": MUTED}, xanchor="left", x=0.0)
+    layout.update(
         title={"text": TREND_TITLE},
         height=TREND_HEIGHT,
         legend=LEGEND_BELOW,
         margin={"b": 120},
         hovermode="x",
     )
-    fig.update_annotations(font={"size": 13, "color": MUTED}, xanchor="left", x=0.0)
-    return fig
+    return figure(traces, layout)
