@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.figures.data import plain
 from app.figures.formatting import format_count, format_money, format_pct, is_missing
@@ -21,11 +20,11 @@ from app.figures.model_style import (
     PROFIT_TITLE,
     label_colours,
 )
+from app.figures.spec import axis_name, figure, merge, subplots, trace_axes, update_annotations
 from app.figures.theme import (
     LEGEND_BELOW,
     MUTED,
     PRIMARY,
-    TEMPLATE,
     empty_figure,
 )
 
@@ -104,61 +103,71 @@ def confusion_matrices(curves: dict[str, dict], thresholds: dict[str, float]) ->
         panels.append((label, format_threshold(columns["threshold"][i]) + note, counts, shares))
     if not panels:
         return empty_figure(NO_CURVES, CONFUSION_TITLE)
-    fig = make_subplots(
+    cols = len(panels)
+    # The grid is made with placeholder titles so that its memo depends on the panel count
+    # only, not on the labels and thresholds; the titles' texts are filled in below.
+    layout = subplots(
         rows=1,
-        cols=len(panels),
-        horizontal_spacing=0.14 if len(panels) > 1 else 0.0,
-        subplot_titles=[f"{plain(label)} · threshold {t}" for label, t, _, _ in panels],
+        cols=cols,
+        horizontal_spacing=0.14 if cols > 1 else 0.0,
+        subplot_titles=[str(col) for col in range(1, cols + 1)],
     )
+    for annotation, (label, t, _, _) in zip(layout["annotations"], panels, strict=True):
+        annotation["text"] = f"{plain(label)} · threshold {t}"
     top = max(max(map(max, shares)) for _, _, _, shares in panels) or 1.0
     classes = ["churn", "stay"]
     cell_names = [
         ["churners flagged (true positives)", "churners missed (false negatives)"],
         ["stayers flagged (false positives)", "stayers not flagged (true negatives)"],
     ]
+    traces: list[dict[str, Any]] = []
     for col, (label, _, counts, shares) in enumerate(panels, start=1):
         name = plain(label)
-        fig.add_trace(
-            go.Heatmap(
-                z=shares,
-                x=classes,
-                y=classes,
-                zmin=0.0,
-                zmax=top,
-                colorscale=[[0.0, "#ffffff"], [1.0, colours[label]]],
-                showscale=False,
-                xgap=2,
-                ygap=2,
-                name=name,
-                text=[
+        traces.append(
+            {
+                "type": "heatmap",
+                "z": shares,
+                "x": classes,
+                "y": classes,
+                "zmin": 0.0,
+                "zmax": top,
+                "colorscale": [[0.0, "#ffffff"], [1.0, colours[label]]],
+                "showscale": False,
+                "xgap": 2,
+                "ygap": 2,
+                "name": name,
+                "text": [
                     [f"{format_count(c)}<br>{format_pct(s)}" for c, s in zip(cr, sr, strict=True)]
                     for cr, sr in zip(counts, shares, strict=True)
                 ],
-                texttemplate="%{text}",
-                textfont={"size": 15},
-                customdata=[
+                "texttemplate": "%{text}",
+                "textfont": {"size": 15},
+                "customdata": [
                     [[n, c] for n, c in zip(nr, cr, strict=True)]
                     for nr, cr in zip(cell_names, counts, strict=True)
                 ],
-                hovertemplate=(
+                "hovertemplate": (
                     f"<b>{name}</b><br>%{{customdata[0]}}"
                     "<br>%{customdata[1]:,} rows · %{z:.1%} of all rows<extra></extra>"
                 ),
-            ),
-            row=1,
-            col=col,
+                **trace_axes(1, col, cols),
+            }
         )
-        fig.update_xaxes(title_text="Predicted", showgrid=False, row=1, col=col)
-        fig.update_yaxes(
-            title_text="Actual" if col == 1 else None,
-            autorange="reversed",  # "churn" on top, as confusion matrices are read
-            showgrid=False,
-            row=1,
-            col=col,
+        merge(
+            layout[axis_name("x", 1, col, cols)],
+            {"title": {"text": "Predicted"}, "showgrid": False},
         )
-    fig.update_layout(template=TEMPLATE, title={"text": CONFUSION_TITLE}, height=CONFUSION_HEIGHT)
-    fig.update_annotations(font={"size": 13, "color": MUTED})
-    return fig
+        merge(
+            layout[axis_name("y", 1, col, cols)],
+            {
+                **({"title": {"text": "Actual"}} if col == 1 else {}),
+                "autorange": "reversed",  # "churn" on top, as confusion matrices are read
+                "showgrid": False,
+            },
+        )
+    update_annotations(layout, font={"size": 13, "color": MUTED})
+    layout.update(title={"text": CONFUSION_TITLE}, height=CONFUSION_HEIGHT)
+    return figure(traces, layout)
 
 
 def _mark_levels(positions: Sequence[float], gap: float = 0.08) -> list[int]:
@@ -191,21 +200,22 @@ def profit_curve(
         f"{format_money(value_per_churner)} per churner caught − "
         f"{format_money(contact_cost)} per customer contacted"
     )
-    fig = go.Figure(
-        go.Scatter(
-            x=thresholds,
-            y=profit.tolist(),
-            mode="lines" if len(thresholds) > 1 else "markers",
-            name="Expected profit",
-            line={"color": PRIMARY, "width": 3},
-            customdata=np.column_stack([contacts, tp]).tolist(),
-            hovertemplate=(
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": thresholds,
+            "y": profit.tolist(),
+            "mode": "lines" if len(thresholds) > 1 else "markers",
+            "name": "Expected profit",
+            "line": {"color": PRIMARY, "width": 3},
+            "customdata": np.column_stack([contacts, tp]).tolist(),
+            "hovertemplate": (
                 "threshold %{x:.3f}: <b>%{y:$,.0f}</b> expected profit"
                 "<br>%{customdata[0]:,.0f} contacted · %{customdata[1]:,.0f} churners caught"
                 "<extra></extra>"
             ),
-        )
-    )
+        }
+    ]
     shown = sorted(
         ((float(t), str(name)) for name, t in marks.items() if not is_missing(t)),
         key=lambda mark: mark[0],
@@ -215,53 +225,70 @@ def profit_curve(
     # Headroom above the curve for the mark labels, which sit at the top of the plot.
     y_range = [low - pad, high + (pad * 3 if shown else pad)]
     levels = _mark_levels([t for t, _ in shown])
+    annotations: list[dict[str, Any]] = []
     for k, ((t, name), level) in enumerate(zip(shown, levels, strict=True)):
         colour = MARK_COLOURS[k % len(MARK_COLOURS)]
         at = threshold_summary(columns, t, value_per_churner, contact_cost)
         label = plain(name)
-        fig.add_trace(
-            go.Scatter(
-                x=[t, t],
-                y=y_range,
-                mode="lines",
-                name=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [t, t],
+                "y": y_range,
+                "mode": "lines",
+                "name": (
                     f"{label}: threshold {format_threshold(t)}, "
                     f"{format_money(at['expected_profit'])}"
                 ),
-                line={"color": colour, "width": 1.5, "dash": "dash"},
-                hovertemplate=(
+                "line": {"color": colour, "width": 1.5, "dash": "dash"},
+                "hovertemplate": (
                     f"<b>{label}</b> threshold {format_threshold(t)}"
                     f"<br>expected profit {format_money(at['expected_profit'])}<extra></extra>"
                 ),
-            )
+            }
         )
-        fig.add_annotation(
-            x=t,
-            y=1.0 - 0.07 * level,
-            xref="x",
-            yref="paper",
-            text=label,
-            showarrow=False,
-            xanchor="left",
-            yanchor="top",
-            xshift=3,
-            font={"size": 12, "color": colour},
-            bgcolor="rgba(255,255,255,0.8)",
+        annotations.append(
+            {
+                "x": t,
+                "y": 1.0 - 0.07 * level,
+                "xref": "x",
+                "yref": "paper",
+                "text": label,
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "top",
+                "xshift": 3,
+                "font": {"size": 12, "color": colour},
+                "bgcolor": "rgba(255,255,255,0.8)",
+            }
         )
-    fig.add_hline(y=0, line={"color": MUTED, "width": 1})
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": f"{PROFIT_TITLE}<br><sup>{plain(subtitle)}</sup>"},
-        height=PROFIT_HEIGHT,
-        margin={"t": 92, "b": 120},
-        legend=LEGEND_BELOW,
-        hovermode="closest",
-        xaxis={
+    layout: dict[str, Any] = {
+        # What add_hline(y=0) draws: a zero line across the plot's full width.
+        "shapes": [
+            {
+                "type": "line",
+                "x0": 0,
+                "x1": 1,
+                "xref": "x domain",
+                "y0": 0,
+                "y1": 0,
+                "yref": "y",
+                "line": {"color": MUTED, "width": 1},
+            }
+        ],
+        "title": {"text": f"{PROFIT_TITLE}<br><sup>{plain(subtitle)}</sup>"},
+        "height": PROFIT_HEIGHT,
+        "margin": {"t": 92, "b": 120},
+        "legend": LEGEND_BELOW,
+        "hovermode": "closest",
+        "xaxis": {
             "title": {"text": "Decision threshold (churn probability, contact at or above)"},
             "range": [0.0, 1.0],
             "tickformat": ".1f",
             "dtick": 0.1,
         },
-        yaxis={"title": {"text": "Expected profit ($)"}, "range": y_range, "tickformat": "$~s"},
-    )
-    return fig
+        "yaxis": {"title": {"text": "Expected profit ($)"}, "range": y_range, "tickformat": "$~s"},
+    }
+    if annotations:
+        layout["annotations"] = annotations
+    return figure(traces, layout)
