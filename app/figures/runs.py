@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app.figures.formatting import format_duration, is_missing
-from app.figures.theme import SECONDARY, STATUS_COLOURS, TEMPLATE, empty_figure
+from app.figures.spec import figure
+from app.figures.theme import SECONDARY, STATUS_COLOURS, empty_figure
 
 
 def step_durations_figure(steps: pd.DataFrame, run_id: int) -> go.Figure:
@@ -21,31 +22,30 @@ def step_durations_figure(steps: pd.DataFrame, run_id: int) -> go.Figure:
     data = steps.sort_values("position").copy()
     data["duration_s"] = pd.to_numeric(data["duration_s"], errors="coerce").fillna(0.0)
     order = list(data["step"])
-    fig = go.Figure()
-    for status, rows in data.groupby("status", sort=False):
-        fig.add_trace(
-            go.Bar(
-                y=rows["step"],
-                x=rows["duration_s"],
-                orientation="h",
-                name=str(status),
-                marker_color=STATUS_COLOURS.get(str(status), SECONDARY),
-                text=[format_duration(v) if not is_missing(v) else "" for v in rows["duration_s"]],
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate="%{y}: %{x:.2f} s (" + str(status) + ")<extra></extra>",
-            )
-        )
+    traces = [
+        {
+            "type": "bar",
+            "y": rows["step"],
+            "x": rows["duration_s"],
+            "orientation": "h",
+            "name": str(status),
+            "marker": {"color": STATUS_COLOURS.get(str(status), SECONDARY)},
+            "text": [format_duration(v) if not is_missing(v) else "" for v in rows["duration_s"]],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "hovertemplate": "%{y}: %{x:.2f} s (" + str(status) + ")<extra></extra>",
+        }
+        for status, rows in data.groupby("status", sort=False)
+    ]
     longest = float(data["duration_s"].max())
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=max(240, 110 + 44 * len(order)),
-        barmode="overlay",
-        bargap=0.35,
-        xaxis={"title": {"text": "Duration (s)"}, "range": [0, max(longest * 1.2, 1.0)]},
-        # First step on top, as the pipeline reads.
-        yaxis={"categoryorder": "array", "categoryarray": order[::-1], "title": None},
-        legend={"title": {"text": "Status "}},
-    )
-    return fig
+    layout = {
+        "title": {"text": title},
+        "height": max(240, 110 + 44 * len(order)),
+        "barmode": "overlay",
+        "bargap": 0.35,
+        "xaxis": {"title": {"text": "Duration (s)"}, "range": [0, max(longest * 1.2, 1.0)]},
+        # First step on top, as the pipeline reads; no title (the step names say it).
+        "yaxis": {"categoryorder": "array", "categoryarray": order[::-1], "title": None},
+        "legend": {"title": {"text": "Status "}},
+    }
+    return figure(traces, layout)
