@@ -1,4 +1,8 @@
-"""Drift figures: the feature x month heatmap and one cell's reference against current shares."""
+"""Drift figures: the feature x month heatmap and one cell's reference against current shares.
+
+Written as trace and layout dicts, validated once by ``spec.figure`` (see
+:mod:`app.figures.monitor_trends` for why).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from app.figures.monitor_style import (
     legend_key,
     title,
 )
-from app.figures.theme import LEGEND_BELOW, PRIMARY, TEMPLATE, empty_figure
+from app.figures.spec import figure
+from app.figures.theme import LEGEND_BELOW, PRIMARY, empty_figure
 from pipeline.monitoring import ALL, SCORE
 from pipeline.monitoring.result import NAMES
 
@@ -104,22 +109,23 @@ def drift_heatmap(
         z[i, j] = _CODE.get(row.severity, np.nan)
         text[i, j] = _hover(row)
     traces = [
-        go.Heatmap(
-            z=z,
-            x=periods,
-            y=features,
-            customdata=text,
-            colorscale=_SCALE,
-            zmin=-0.5,
-            zmax=2.5,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            hovertemplate="<b>%{y}</b> · %{x}<br>%{customdata}<extra></extra>",
-            hoverongaps=False,
-            hoverlabel={"align": "left"},
-            name="drift",
-        )
+        {
+            "type": "heatmap",
+            "z": z,
+            "x": periods,
+            "y": features,
+            "customdata": text,
+            "colorscale": _SCALE,
+            "zmin": -0.5,
+            "zmax": 2.5,
+            "showscale": False,
+            "xgap": 2,
+            "ygap": 2,
+            "hovertemplate": "<b>%{y}</b> · %{x}<br>%{customdata}<extra></extra>",
+            "hoverongaps": False,
+            "hoverlabel": {"align": "left"},
+            "name": "drift",
+        }
     ]
     # The legend: one square per severity (no data; the heatmap itself has no legend entry).
     traces += [
@@ -148,7 +154,6 @@ def drift_heatmap(
             }
         )
     layout = {
-        "template": TEMPLATE,
         "title": title(
             f"{HEATMAP_TITLE} · {segment_label}",
             "Rows: features, the champion's most important first. Click a cell to compare "
@@ -179,7 +184,7 @@ def drift_heatmap(
         "plot_bgcolor": "white",
         "hovermode": "closest",
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def _short(label: str) -> str:
@@ -215,43 +220,44 @@ def distribution_figure(cell: Mapping[str, Any] | None) -> go.Figure:
     month = format_month(cell["period"])
     ref_rows = format_count(cell.get("rows_reference"))
     cur_rows = format_count(cell.get("rows_current"))
-    fig = go.Figure()
-    for name, values, colour in (
-        (f"Reference: {_window(cell)} ({ref_rows} rows)", reference, REFERENCE_COLOUR),
-        (f"Current: {month} ({cur_rows} rows)", current, CURRENT_COLOUR),
-    ):
-        fig.add_trace(
-            go.Bar(
-                x=shown,
-                y=values,
-                name=name,
-                marker={"color": colour},
-                customdata=labels,
-                hovertemplate=f"%{{customdata}}<br>{name.split(':')[0]} %{{y:.1%}}<extra></extra>",
-            )
+    traces = [
+        {
+            "type": "bar",
+            "x": shown,
+            "y": values,
+            "name": name,
+            "marker": {"color": colour},
+            "customdata": labels,
+            "hovertemplate": f"%{{customdata}}<br>{name.split(':')[0]} %{{y:.1%}}<extra></extra>",
+        }
+        for name, values, colour in (
+            (f"Reference: {_window(cell)} ({ref_rows} rows)", reference, REFERENCE_COLOUR),
+            (f"Current: {month} ({cur_rows} rows)", current, CURRENT_COLOUR),
         )
+    ]
     segment = (
         ""
         if cell.get("segment_column") in (None, ALL)
         else f" · {cell['segment_column']} = {cell['segment_value']}"
     )
     many = len(labels) > 8
-    fig.update_layout(
-        template=TEMPLATE,
-        title=title(f"{DISTRIBUTION_TITLE}: {column}, {month}{segment}", "Share of rows per bin"),
-        barmode="group",
-        bargap=0.2,
-        bargroupgap=0.05,
-        height=420,
-        margin={"l": 64, "r": 16, "t": 84, "b": 130 if many else 96},
-        legend=LEGEND_BELOW,
-        yaxis={"title": "share of rows", "tickformat": ".0%", "rangemode": "tozero"},
-        xaxis={
+    layout = {
+        "title": title(
+            f"{DISTRIBUTION_TITLE}: {column}, {month}{segment}", "Share of rows per bin"
+        ),
+        "barmode": "group",
+        "bargap": 0.2,
+        "bargroupgap": 0.05,
+        "height": 420,
+        "margin": {"l": 64, "r": 16, "t": 84, "b": 130 if many else 96},
+        "legend": LEGEND_BELOW,
+        "yaxis": {"title": {"text": "share of rows"}, "tickformat": ".0%", "rangemode": "tozero"},
+        "xaxis": {
             "type": "category",
             "title": None,
             "tickangle": -40 if many else 0,
             "tickfont": {"size": 11},
         },
-        hovermode="x unified" if not many else "closest",
-    )
-    return fig
+        "hovermode": "x unified" if not many else "closest",
+    }
+    return figure(traces, layout)

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.formatting import format_month, is_missing
 from app.figures.theme import DANGER, INFO, MUTED, PRIMARY, SUCCESS, WARNING
@@ -47,19 +46,23 @@ EVENT_COLUMNS = ["happened_at", "kind", "period", "version", "severity", "text"]
 
 def legend_key(
     name: str, *, marker: dict[str, Any] | None = None, line: dict[str, Any] | None = None
-) -> go.Scatter:
-    """A legend entry that draws nothing: a marker key when ``marker`` is given, else a line
-    key. For what a chart shows without a trace of its own (coloured points, heatmap cells,
-    event lines)."""
-    return go.Scatter(
-        x=[None],
-        y=[None],
-        mode="markers" if marker else "lines",
-        name=name,
-        marker=marker,
-        line=line,
-        hoverinfo="skip",
-    )
+) -> dict[str, Any]:
+    """A legend entry that draws nothing, as a trace dict: a marker key when ``marker`` is
+    given, else a line key. For what a chart shows without a trace of its own (coloured
+    points, heatmap cells, event lines)."""
+    trace: dict[str, Any] = {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers" if marker else "lines",
+        "name": name,
+        "hoverinfo": "skip",
+    }
+    if marker is not None:
+        trace["marker"] = marker
+    if line is not None:
+        trace["line"] = line
+    return trace
 
 
 def title(text: str, subtitle: str | None = None) -> dict[str, Any]:
