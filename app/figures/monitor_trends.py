@@ -1,12 +1,15 @@
 """Monitor figures over time: prediction drift and performance (estimated, realised, events).
 Months are on a date axis; promotions and retrains are dotted lines across it.
 
-Each figure is built in one ``go.Figure(data, layout)`` call: plotly validates the layout on
-every ``add_trace(row=...)``, ``add_shape`` or ``make_subplots``, which made two years of
-events cost a quarter of a second per chart.
+Each figure is written as trace and layout dicts and validated once by ``spec.figure``: plotly
+validates the layout on every ``add_trace(row=...)``, ``add_shape`` or ``make_subplots``, which
+made two years of events cost a quarter of a second per chart, and validates a ``go.Scatter``
+once when it is built and again inside the figure.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -32,15 +35,8 @@ from app.figures.monitor_style import (
     placed,
     title,
 )
-from app.figures.theme import (
-    DANGER,
-    LEGEND_BELOW,
-    MUTED,
-    PRIMARY,
-    TEMPLATE,
-    WARNING,
-    empty_figure,
-)
+from app.figures.spec import figure
+from app.figures.theme import DANGER, LEGEND_BELOW, MUTED, PRIMARY, WARNING, empty_figure
 from pipeline.monitoring.result import NAMES, P_VALUE_METHODS
 
 PREDICTION_TITLE = "Prediction drift: has the score distribution moved?"
@@ -120,24 +116,26 @@ def prediction_drift_figure(
     y, thresholds, axis_title, log, threshold_name = _drift_axis(data)
     colours = [SEVERITY_MARKER.get(s, MUTED) for s in data["severity"]]
     traces = [
-        go.Scatter(
-            x=x,
-            y=thresholds,
-            mode="lines",
-            name=threshold_name,
-            line={"color": DANGER, "width": 1.5, "dash": "dash", "shape": "hv"},
-            hovertemplate="threshold %{y:.3g}<extra></extra>",
-        ),
-        go.Scatter(
-            x=x,
-            y=y,
-            mode="lines+markers",
-            name="score drift",
-            line={"color": PRIMARY, "width": 2},
-            marker={"color": colours, "size": 10, "line": {"color": "white", "width": 1}},
-            customdata=list(data["sentence"]),
-            hovertemplate="%{x|%b %Y}<br>%{customdata}<extra></extra>",
-        ),
+        {
+            "type": "scatter",
+            "x": x,
+            "y": thresholds,
+            "mode": "lines",
+            "name": threshold_name,
+            "line": {"color": DANGER, "width": 1.5, "dash": "dash", "shape": "hv"},
+            "hovertemplate": "threshold %{y:.3g}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": y,
+            "mode": "lines+markers",
+            "name": "score drift",
+            "line": {"color": PRIMARY, "width": 2},
+            "marker": {"color": colours, "size": 10, "line": {"color": "white", "width": 1}},
+            "customdata": list(data["sentence"]),
+            "hovertemplate": "%{x|%b %Y}<br>%{customdata}<extra></extra>",
+        },
     ]
     traces += [  # legend keys for the coloured points
         legend_key(severity, marker={"color": SEVERITY_MARKER[severity], "size": 10})
@@ -154,14 +152,13 @@ def prediction_drift_figure(
         if shapes and kind in set(shown["kind"])
     ]
     layout = {
-        "template": TEMPLATE,
         "title": title(PREDICTION_TITLE, f"{segment_label} · each month against the reference"),
         "height": PREDICTION_HEIGHT,
         "margin": GRAPH_MARGIN | {"t": 150 if notes else 110},
         "legend": LEGEND_BELOW,
         "xaxis": month_axis(x),
         "yaxis": {
-            "title": axis_title,
+            "title": {"text": axis_title},
             "type": "log" if log else "linear",
             "rangemode": "normal" if log else "tozero",
         },
@@ -169,7 +166,7 @@ def prediction_drift_figure(
         "annotations": notes,
         "hovermode": "closest",
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 # -- performance -----------------------------------------------------------------------------
@@ -183,7 +180,7 @@ LANES = (
 _LOUDNESS = {"info": 0, "warning": 1, "critical": 2}
 
 
-def _lanes(events: pd.DataFrame) -> list[go.Scatter]:
+def _lanes(events: pd.DataFrame) -> list[dict[str, Any]]:
     """The bottom panel (axes x2, y2): one lane each for promotions, retrains and alerts, a
     marker per month with what happened in the hover."""
     traces = []
@@ -201,47 +198,50 @@ def _lanes(events: pd.DataFrame) -> list[go.Scatter]:
                 for _, g in months
             ]
         traces.append(
-            go.Scatter(
-                x=[p for p, _ in months],
-                y=[name] * len(months),
-                xaxis="x2",
-                yaxis="y2",
-                mode="markers",
-                name=name,
-                showlegend=False,
-                marker={"symbol": symbol, "size": 13, "color": colours},
-                customdata=[event_hover(p, g) for p, g in months],
-                hovertemplate="%{customdata}<extra></extra>",
-            )
+            {
+                "type": "scatter",
+                "x": [p for p, _ in months],
+                "y": [name] * len(months),
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "mode": "markers",
+                "name": name,
+                "showlegend": False,
+                "marker": {"symbol": symbol, "size": 13, "color": colours},
+                "customdata": [event_hover(p, g) for p, g in months],
+                "hovertemplate": "%{customdata}<extra></extra>",
+            }
         )
     return traces
 
 
-def _band(estimated: pd.DataFrame) -> list[go.Scatter]:
+def _band(estimated: pd.DataFrame) -> list[dict[str, Any]]:
     x = [pd.Timestamp(p) for p in estimated["period"]]
     return [
-        go.Scatter(
-            x=x,
-            y=floats(estimated["high"]),
-            mode="lines",
-            line={"width": 0},
-            showlegend=False,
-            hoverinfo="skip",
-        ),
-        go.Scatter(
-            x=x,
-            y=floats(estimated["low"]),
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=BAND_FILL,
-            name="estimate's band",
-            hoverinfo="skip",
-        ),
+        {
+            "type": "scatter",
+            "x": x,
+            "y": floats(estimated["high"]),
+            "mode": "lines",
+            "line": {"width": 0},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": floats(estimated["low"]),
+            "mode": "lines",
+            "line": {"width": 0},
+            "fill": "tonexty",
+            "fillcolor": BAND_FILL,
+            "name": "estimate's band",
+            "hoverinfo": "skip",
+        },
     ]
 
 
-def _estimate(estimated: pd.DataFrame, name: str) -> go.Scatter:
+def _estimate(estimated: pd.DataFrame, name: str) -> dict[str, Any]:
     details = []
     for low, high, version, rows in zip(
         estimated["low"], estimated["high"], estimated["model_version"], estimated["rows"],
@@ -249,39 +249,41 @@ def _estimate(estimated: pd.DataFrame, name: str) -> go.Scatter:
     ):  # fmt: skip
         band = "" if is_missing(low) or is_missing(high) else f"band {low:.3f}–{high:.3f} · "
         details.append(f"{band}v{int(version)} · {format_count(rows)} rows")
-    return go.Scatter(
-        x=[pd.Timestamp(p) for p in estimated["period"]],
-        y=floats(estimated["value"]),
-        mode="lines+markers",
-        name=f"Estimated {name} (no labels needed)",
-        line={"color": ESTIMATE_COLOUR, "width": 2.5},
-        marker={"size": 6},
-        customdata=details,
-        hovertemplate=(
+    return {
+        "type": "scatter",
+        "x": [pd.Timestamp(p) for p in estimated["period"]],
+        "y": floats(estimated["value"]),
+        "mode": "lines+markers",
+        "name": f"Estimated {name} (no labels needed)",
+        "line": {"color": ESTIMATE_COLOUR, "width": 2.5},
+        "marker": {"size": 6},
+        "customdata": details,
+        "hovertemplate": (
             f"%{{x|%b %Y}}<br>Estimated {name} %{{y:.3f}}<br>%{{customdata}}<extra></extra>"
         ),
-    )
+    }
 
 
-def _realised(realised: pd.DataFrame, name: str) -> go.Scatter:
-    return go.Scatter(
-        x=[pd.Timestamp(p) for p in realised["period"]],
-        y=floats(realised["value"]),
-        mode="markers",
-        name=f"Realised {name} (labels arrived)",
-        marker={
+def _realised(realised: pd.DataFrame, name: str) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "x": [pd.Timestamp(p) for p in realised["period"]],
+        "y": floats(realised["value"]),
+        "mode": "markers",
+        "name": f"Realised {name} (labels arrived)",
+        "marker": {
             "symbol": "diamond",
             "size": 11,
             "color": REALISED_COLOUR,
             "line": {"color": "white", "width": 1},
         },
-        customdata=[
+        "customdata": [
             f"v{int(v)} · {format_count(r)} labelled rows"
             for v, r in zip(realised["model_version"], realised["rows"], strict=True)
         ],
-        hovertemplate=f"%{{x|%b %Y}}<br>Realised {name} %{{y:.3f}}<br>%{{customdata}}"
+        "hovertemplate": f"%{{x|%b %Y}}<br>Realised {name} %{{y:.3f}}<br>%{{customdata}}"
         "<extra></extra>",
-    )
+    }
 
 
 def performance_figure(
@@ -309,7 +311,7 @@ def performance_figure(
     realised = frame[frame["kind"] == "realised"].sort_values("period")
     x_all = _periods(frame)
     shown = placed(events, x_all)
-    traces: list[go.Scatter] = []
+    traces: list[dict[str, Any]] = []
     if not estimated.empty:
         traces += [*_band(estimated), _estimate(estimated, name)]
     if not realised.empty:
@@ -317,20 +319,20 @@ def performance_figure(
     if reference is not None:
         version, value = reference
         traces.append(
-            go.Scatter(
-                x=[x_all[0] - pd.Timedelta(days=16), x_all[-1] + pd.Timedelta(days=16)],
-                y=[value, value],
-                mode="lines",
-                name=f"v{version} (champion) on its holdout: {value:.3f}",
-                line={"color": REFERENCE_COLOUR, "width": 1.5, "dash": "dot"},
-                hovertemplate=f"champion v{version} holdout {name} {value:.3f}<extra></extra>",
-            )
+            {
+                "type": "scatter",
+                "x": [x_all[0] - pd.Timedelta(days=16), x_all[-1] + pd.Timedelta(days=16)],
+                "y": [value, value],
+                "mode": "lines",
+                "name": f"v{version} (champion) on its holdout: {value:.3f}",
+                "line": {"color": REFERENCE_COLOUR, "width": 1.5, "dash": "dot"},
+                "hovertemplate": f"champion v{version} holdout {name} {value:.3f}<extra></extra>",
+            }
         )
     traces += _lanes(shown)
     shapes, notes = event_marks(shown)
     axis = month_axis(x_all)
     layout = {
-        "template": TEMPLATE,
         "title": title(
             f"{PERFORMANCE_TITLE} · {segment_label}",
             "Estimated from the model's confidence each month; realised once labels arrive",
@@ -358,4 +360,4 @@ def performance_figure(
         "shapes": shapes,
         "annotations": notes,
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
