@@ -1,19 +1,22 @@
 """The data-quality figure: missing values per column, duplicates, quarantined rows, new
 categories and out-of-range values per month, with the alert rules' thresholds.
 
-Built in one ``go.Figure(data, layout)`` call (see :mod:`app.figures.monitor_trends` for why).
+Written as trace and layout dicts, validated once by ``spec.figure`` (see
+:mod:`app.figures.monitor_trends` for why).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from app.figures.formatting import floats, format_month
 from app.figures.monitor_style import GRAPH_MARGIN, month_axis, title
-from app.figures.theme import DANGER, MUTED, PRIMARY, TEMPLATE, empty_figure
+from app.figures.spec import figure
+from app.figures.theme import DANGER, MUTED, PRIMARY, empty_figure
 from pipeline.monitoring import ALL
 
 QUALITY_TITLE = "Data quality per month"
@@ -43,22 +46,23 @@ def _worst(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def _rule_line(
     x: Sequence[pd.Timestamp], value: float | None, label: str, top: bool
-) -> list[go.Scatter]:
+) -> list[dict[str, Any]]:
     """A dashed line at an alert rule's threshold, in the legend of its panel."""
     if value is None or not x:
         return []
     return [
-        go.Scatter(
-            x=[x[0] - pd.Timedelta(days=16), x[-1] + pd.Timedelta(days=16)],
-            y=[value, value],
-            xaxis="x" if top else "x2",
-            yaxis="y" if top else "y2",
-            mode="lines",
-            name=f"rule: {label} above {value:.0%}",
-            line={"color": DANGER, "width": 1.5, "dash": "dash"},
-            hovertemplate=f"alert rule: {label} above {value:.1%}<extra></extra>",
-            legend="legend" if top else "legend2",
-        )
+        {
+            "type": "scatter",
+            "x": [x[0] - pd.Timedelta(days=16), x[-1] + pd.Timedelta(days=16)],
+            "y": [value, value],
+            "xaxis": "x" if top else "x2",
+            "yaxis": "y" if top else "y2",
+            "mode": "lines",
+            "name": f"rule: {label} above {value:.0%}",
+            "line": {"color": DANGER, "width": 1.5, "dash": "dash"},
+            "hovertemplate": f"alert rule: {label} above {value:.1%}<extra></extra>",
+            "legend": "legend" if top else "legend2",
+        }
     ]
 
 
@@ -87,7 +91,7 @@ def _panel_title(text: str, top: float) -> dict:
     }
 
 
-def _missing_lines(frame: pd.DataFrame, max_columns: int) -> tuple[list[go.Scatter], str]:
+def _missing_lines(frame: pd.DataFrame, max_columns: int) -> tuple[list[dict[str, Any]], str]:
     """The top panel's lines (the columns that ever miss most) and its title."""
     missing = frame[(frame["metric"] == "missing_rate") & (frame["column_name"] != ALL)]
     peak = missing.groupby("column_name")["value"].max().fillna(0.0)
@@ -100,21 +104,22 @@ def _missing_lines(frame: pd.DataFrame, max_columns: int) -> tuple[list[go.Scatt
     for i, column in enumerate(worst):
         rows = missing[missing["column_name"] == column].sort_values("period")
         traces.append(
-            go.Scatter(
-                x=[pd.Timestamp(p) for p in rows["period"]],
-                y=floats(rows["value"]),
-                mode="lines+markers",
-                name=column,
-                legend="legend",
-                line={"color": QUALITY_COLOURS[i % len(QUALITY_COLOURS)], "width": 2},
-                marker={"size": 5},
-                hovertemplate=f"{column}<br>%{{x|%b %Y}}: %{{y:.2%}} missing<extra></extra>",
-            )
+            {
+                "type": "scatter",
+                "x": [pd.Timestamp(p) for p in rows["period"]],
+                "y": floats(rows["value"]),
+                "mode": "lines+markers",
+                "name": column,
+                "legend": "legend",
+                "line": {"color": QUALITY_COLOURS[i % len(QUALITY_COLOURS)], "width": 2},
+                "marker": {"size": 5},
+                "hovertemplate": f"{column}<br>%{{x|%b %Y}}: %{{y:.2%}} missing<extra></extra>",
+            }
         )
     return traces, heading if worst else heading + ": no column had missing values"
 
 
-def _row_lines(frame: pd.DataFrame) -> list[go.Scatter]:
+def _row_lines(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The bottom panel: duplicates and quarantined rows, the worst column's new categories
     and out-of-range values."""
     traces = []
@@ -129,21 +134,22 @@ def _row_lines(frame: pd.DataFrame) -> list[go.Scatter]:
         if rows.empty:
             continue
         traces.append(
-            go.Scatter(
-                x=[pd.Timestamp(p) for p in rows["period"]],
-                y=floats(rows["value"]),
-                xaxis="x2",
-                yaxis="y2",
-                mode="lines+markers",
-                name=label,
-                legend="legend2",
-                line={"color": colour, "width": 2, "dash": dash},
-                marker={"size": 5},
-                customdata=where,
-                hovertemplate=(
+            {
+                "type": "scatter",
+                "x": [pd.Timestamp(p) for p in rows["period"]],
+                "y": floats(rows["value"]),
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "mode": "lines+markers",
+                "name": label,
+                "legend": "legend2",
+                "line": {"color": colour, "width": 2, "dash": dash},
+                "marker": {"size": 5},
+                "customdata": where,
+                "hovertemplate": (
                     f"%{{x|%b %Y}}: %{{y:.2%}} {label.split(' (')[0]}%{{customdata}}<extra></extra>"
                 ),
-            )
+            }
         )
     return traces
 
@@ -177,7 +183,6 @@ def quality_figure(
     axis = month_axis(x_all)
     share = {"tickformat": ".1~%", "rangemode": "tozero", "title": {"text": "share of rows"}}
     layout = {
-        "template": TEMPLATE,
         "title": title(QUALITY_TITLE, f"{format_month(x_all[0])}–{format_month(x_all[-1])}"),
         "height": 600,
         "margin": GRAPH_MARGIN | {"t": 110, "b": 64, "r": 250},
@@ -197,4 +202,4 @@ def quality_figure(
             ),
         ],
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
