@@ -67,10 +67,13 @@ def rule(name: str) -> str:
 ACTIVE = "list_extract($bids, _staged_file + 1) IS NOT NULL"
 
 
-def unit(alias: str = "") -> str:
+def unit(alias: str = "", contiguous: bool = False) -> str:
     """SQL: the row (of table ``alias``) belongs to the batches being cleaned; the range lets
-    DuckDB skip the row groups of batches cleaned before."""
+    DuckDB skip the row groups of batches cleaned before. When the batches are every id of
+    their range (``contiguous``), the range alone says it."""
     b = f"{alias}_batch_id"
+    if contiguous:
+        return f"{b} BETWEEN $first_bid AND $last_bid"
     return f"{b} BETWEEN $first_bid AND $last_bid AND list_contains($unit, {b})"
 
 
@@ -146,6 +149,11 @@ class BatchCleaner:
             f"list_extract($offsets, list_position($bids, {alias}._batch_id))"
         )
 
+    def unit(self, alias: str = "") -> str:
+        """SQL: the row (of table ``alias``) belongs to the batches being cleaned now."""
+        ids = self.params["unit"]
+        return unit(alias, contiguous=len(ids) == ids[-1] - ids[0] + 1 == len(set(ids)))
+
     def active_rows(self, alias: str = "") -> str:
         """SQL: a raw row (of table ``alias``) belongs to a batch being cleaned."""
         return ACTIVE.replace("_staged_file", f"{alias}_staged_file")
@@ -217,8 +225,8 @@ class BatchCleaner:
         return self.results
 
     def _set_unit(self, active: list[StagedBatch]) -> None:
-        ids = [b.batch_id for b in active]
-        self.params.update(unit=ids, first_bid=min(ids), last_bid=max(ids))
+        ids = sorted(b.batch_id for b in active)
+        self.params.update(unit=ids, first_bid=ids[0], last_bid=ids[-1])
 
     def _clean(self, active: list[StagedBatch]) -> None:
         self._set_unit(active)
@@ -236,7 +244,7 @@ class BatchCleaner:
         self._set_unit(active)
         if self.reject_cols:
             self.execute(
-                f"UPDATE {WORK} SET _rule = {rule('missing_value')} WHERE {unit()} "
+                f"UPDATE {WORK} SET _rule = {rule('missing_value')} WHERE {self.unit()} "
                 "AND _rule IS NULL AND (" + self.rejects_missing(self.reject_cols) + ")"
             )
         clean_outputs.write_quarantine(self)
@@ -244,7 +252,7 @@ class BatchCleaner:
         if self.has_target:
             self.execute(
                 f"INSERT INTO stage_labels SELECT {self.entity}, {self.time}, _period, _label, "
-                f"_batch_id, _row FROM {WORK} WHERE {unit()} AND _rule IS NULL "
+                f"_batch_id, _row FROM {WORK} WHERE {self.unit()} AND _rule IS NULL "
                 "AND _label IS NOT NULL"
             )
         clean_outputs.write_column_stats(self, active, stats)

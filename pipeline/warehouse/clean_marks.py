@@ -15,11 +15,11 @@ def deduplicate(c: BatchCleaner) -> None:
     """Mark exact copies (the first stays) and earlier rows of a repeated key.
 
     Only rows whose entity id and event time repeat can be either, so the windows run on
-    those few (found by a hash of the key: a collision only adds a candidate). Rows that are
-    not exact copies compete for their key, so a row and its copy never knock each other
-    out; the last copy's position decides "latest".
+    those few (kept rows never miss either, so the key's plain values can be grouped and
+    joined on). Rows that are not exact copies compete for their key, so a row and its copy
+    never knock each other out; the last copy's position decides "latest".
     """
-    from pipeline.warehouse.clean_batch import WORK, rule, unit
+    from pipeline.warehouse.clean_batch import WORK, rule
 
     e, t = c.entity, c.time
     part = ", ".join(
@@ -27,10 +27,10 @@ def deduplicate(c: BatchCleaner) -> None:
         + (["_target_text"] if c.has_target else [])
     )
     found = (
-        f"WITH keys AS (SELECT _batch_id, hash({e}, {t}) AS h FROM {WORK} WHERE {unit()} "
+        f"WITH keys AS (SELECT _batch_id, {e} AS e, {t} AS t FROM {WORK} WHERE {c.unit()} "
         "AND _rule IS NULL GROUP BY ALL HAVING count(*) > 1), "
         f"candidates AS (SELECT w.* FROM {WORK} w SEMI JOIN keys k ON w._batch_id = "
-        f"k._batch_id AND hash(w.{e}, w.{t}) = k.h WHERE {unit('w.')} AND w._rule IS NULL), "
+        f"k._batch_id AND w.{e} = k.e AND w.{t} = k.t WHERE {c.unit('w.')} AND w._rule IS NULL), "
         f"exact AS (SELECT _batch_id, _row, {e}, {t}, row_number() OVER (PARTITION BY {part} "
         f"ORDER BY _row) AS _exact_rank, max(_row) OVER (PARTITION BY {part}) AS _last_copy "
         "FROM candidates), "
@@ -42,7 +42,7 @@ def deduplicate(c: BatchCleaner) -> None:
         "WHERE _exact_rank > 1 OR _key_rank > 1"
     )
     c.execute(
-        f"UPDATE {WORK} SET _rule = d.rule FROM ({found}) d WHERE {unit(WORK + '.')} AND "
+        f"UPDATE {WORK} SET _rule = d.rule FROM ({found}) d WHERE {c.unit(WORK + '.')} AND "
         f"{WORK}._batch_id = d._batch_id AND {WORK}._row = d._row"
     )
 
@@ -54,7 +54,7 @@ def measure(c: BatchCleaner) -> dict[int, dict]:
     Rows are grouped by batch and rule, so the counts among the kept rows (no rule) need
     no filter of their own; the groups are added up here.
     """
-    from pipeline.warehouse.clean_batch import RULES, WORK, rule, unit
+    from pipeline.warehouse.clean_batch import RULES, WORK, rule
 
     rejected = c.rejects_missing(c.reject_cols)
     features = [*c.cats, *c.nums]
@@ -102,7 +102,7 @@ def measure(c: BatchCleaner) -> dict[int, dict]:
             )
     names = list(aggs)
     rows = c.query(
-        f"SELECT _batch_id, _rule, {', '.join(aggs.values())} FROM {WORK} WHERE {unit()} "
+        f"SELECT _batch_id, _rule, {', '.join(aggs.values())} FROM {WORK} WHERE {c.unit()} "
         "GROUP BY _batch_id, _rule"
     )
     duplicates = {int(rule("exact_duplicate")), int(rule("duplicate_key"))}

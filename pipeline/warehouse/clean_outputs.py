@@ -35,7 +35,7 @@ def finalise_values(cl: BatchCleaner, counts: list[dict]) -> None:
     ``counts`` are the batches' statistics: a column none of whose kept rows is out of range
     (or, when imputed, missing) needs no update.
     """
-    from pipeline.warehouse.clean_batch import WORK, unit
+    from pipeline.warehouse.clean_batch import WORK
 
     def needs_update(col: str) -> bool:
         if cl.imputed_value(col):
@@ -52,13 +52,13 @@ def finalise_values(cl: BatchCleaner, counts: list[dict]) -> None:
         else f"{cl.final_value(c)} IS DISTINCT FROM {quote_ident(c)}"
         for c in cols
     )
-    cl.execute(f"UPDATE {WORK} SET {sets} WHERE {unit()} AND _rule IS NULL AND ({needed})")
+    cl.execute(f"UPDATE {WORK} SET {sets} WHERE {cl.unit()} AND _rule IS NULL AND ({needed})")
 
 
 def write_quarantine(cl: BatchCleaner) -> None:
     """Every set-aside row into ``stage_quarantine`` with its rule, a reason for people
     and a record of its allow-listed raw values."""
-    from pipeline.warehouse.clean_batch import WORK, rule, unit
+    from pipeline.warehouse.clean_batch import WORK, rule
 
     c, q, raw = cl.contract, quote_ident, cl.staged.table
     quarantine_malformed(cl.cur, cl.staged, cl.params)
@@ -131,7 +131,7 @@ def write_quarantine(cl: BatchCleaner) -> None:
     cl.execute(
         "INSERT INTO stage_quarantine SELECT t._batch_id, t._row, "
         "list_extract($rule_names, t._rule), "
-        f"CASE t._rule {case} END, {record} FROM (SELECT * FROM {WORK} WHERE {unit()} "
+        f"CASE t._rule {case} END, {record} FROM (SELECT * FROM {WORK} WHERE {cl.unit()} "
         f"AND _rule IS NOT NULL) t {cl.raw_join()}"
     )
 

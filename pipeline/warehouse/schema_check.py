@@ -133,7 +133,7 @@ def measure_values(cleaner: BatchCleaner, counts: dict[int, dict]) -> dict[int, 
     example values are read only for the few rows that need them, and unseen categories from
     the small table of distinct spellings.
     """
-    from pipeline.warehouse.clean_batch import WORK, unit
+    from pipeline.warehouse.clean_batch import WORK
 
     nums, time = cleaner.nums, quote_ident(cleaner.contract.event_time)
     stats: dict[int, ValueStats] = {}
@@ -147,7 +147,7 @@ def measure_values(cleaner: BatchCleaner, counts: dict[int, dict]) -> dict[int, 
                 worst = sorted(set(c[f"worst {col}"]), key=lambda v: (-max(low - v, v - high), v))
                 s.outside[col] = (c[f"outside {col}"], worst)
         s.iso_dates, s.other_dates = c["iso dates"], c["other dates"]
-    typed = f"FROM (SELECT * FROM {WORK} WHERE {unit()}) t {cleaner.raw_join('t')}"
+    typed = f"FROM (SELECT * FROM {WORK} WHERE {cleaner.unit()}) t {cleaner.raw_join('t')}"
     for col in nums:
         if any(s.numbers[col][1] for s in stats.values()):
             for batch_id, examples in _examples_by_batch(
