@@ -94,10 +94,16 @@ def drift_heatmap(
             f"No feature drift measured for {segment_label.lower()} yet",
             HEATMAP_TITLE,
         )
-    data = frame.assign(key=[period_key(p) for p in frame["period"]])
-    periods = sorted(data["key"].unique())
+    # One key per month, not per row, and no period column in the rows walked below: pandas
+    # makes a Timestamp per row of a date column, which adds up over two years of features.
+    codes, months = pd.factorize(frame["period"])  # period is never missing (NOT NULL)
+    data = frame.drop(columns=["period"]).assign(
+        key=np.array([period_key(m) for m in months], dtype=object)[codes]
+    )
+    periods = sorted(set(data["key"]))
     features = list(order) if order else feature_order(frame)
-    features = [f for f in features if f in set(data["column_name"])]
+    measured = set(data["column_name"])
+    features = [f for f in features if f in measured]
     x_at = {p: i for i, p in enumerate(periods)}
     y_at = {f: i for i, f in enumerate(features)}
     z = np.full((len(features), len(periods)), np.nan)
