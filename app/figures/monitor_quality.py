@@ -172,7 +172,8 @@ def quality_figure(
             QUALITY_TITLE,
         )
     thresholds = thresholds or {}
-    x_all = sorted({pd.Timestamp(p) for p in frame["period"]})
+    # the distinct months, not a Timestamp per row (a row per column and metric each month)
+    x_all = sorted({pd.Timestamp(p) for p in frame["period"].unique()})
     top, heading = _missing_lines(frame, max_columns)
     traces = [
         *top,

@@ -46,7 +46,7 @@ PREDICTION_LABELS = 8  # months of events labelled on the half-width chart; more
 
 
 def _periods(frame: pd.DataFrame) -> list[pd.Timestamp]:
-    return sorted({pd.Timestamp(p) for p in frame["period"]})
+    return sorted({pd.Timestamp(p) for p in frame["period"].unique()})
 
 
 # -- prediction drift ------------------------------------------------------------------------
