@@ -10,6 +10,7 @@ data goes through :func:`app.figures.data.plain` so it is never read as markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ import plotly.graph_objects as go
 
 from app.figures.data import plain
 from app.figures.formatting import format_pct, is_missing
+from app.figures.spec import figure
 from app.figures.theme import (
     DANGER,
     INFO,
@@ -24,7 +26,6 @@ from app.figures.theme import (
     PRIMARY,
     SECONDARY,
     SUCCESS,
-    TEMPLATE,
     empty_figure,
 )
 from pipeline.explain import language
@@ -45,16 +46,29 @@ POINTS_AXIS = "Effect on churn probability (percentage points)"
 NO_EXPLANATION = "No explanation stored for this model version"
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str | None, height: int, **extra) -> go.Figure:
+# Figures are written as dicts and validated once (:mod:`app.figures.spec`): plotly's
+# update_layout and add_trace re-validate the whole figure at every call.
+
+
+def _layout(title: str, subtitle: str | None, height: int, **extra: Any) -> dict[str, Any]:
     text = title if not subtitle else f"{title}<br><sup>{plain(subtitle)}</sup>"
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": text},
-        height=height,
-        hovermode="closest",
-        **extra,
-    )
-    return fig
+    return {"title": {"text": text}, "height": height, "hovermode": "closest", **extra}
+
+
+def _zero_line(axis: str) -> dict[str, Any]:
+    """What ``add_vline(x=0)`` (``axis="x"``) or ``add_hline(y=0)`` (``"y"``) draws: a thin
+    line at 0 across the whole plot."""
+    across = "y" if axis == "x" else "x"
+    return {
+        "type": "line",
+        "line": {"color": MUTED, "width": 1},
+        f"{axis}ref": axis,
+        f"{axis}0": 0,
+        f"{axis}1": 0,
+        f"{across}ref": f"{across} domain",
+        f"{across}0": 0,
+        f"{across}1": 1,
+    }
 
 
 def format_points(value: float) -> str:
@@ -93,29 +107,34 @@ def importance_figure(importance: pd.DataFrame, subtitle: str | None = None) -> 
     points = [float(p) for p in frame["mean_abs_points"]]
     directions = ["" if is_missing(d) else plain(d) for d in frame["direction"]]
     shares = [format_pct(s) for s in frame["share"]]
-    fig = go.Figure(
-        go.Bar(
-            x=points,
-            y=names,
-            orientation="h",
-            marker={"color": INFO},
-            text=[f"{p:.1f}" for p in points],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=np.column_stack([shares, directions]).tolist(),
-            hovertemplate=(
-                "<b>%{y}</b><br>moves churn probability by %{x:.2f} points on average"
-                "<br>%{customdata[0]} of the model's attention<br>%{customdata[1]}<extra></extra>"
-            ),
-            name="mean |effect|",
-        )
+    bar = {
+        "type": "bar",
+        "x": points,
+        "y": names,
+        "orientation": "h",
+        "marker": {"color": INFO},
+        "text": [f"{p:.1f}" for p in points],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "customdata": np.column_stack([shares, directions]).tolist(),
+        "hovertemplate": (
+            "<b>%{y}</b><br>moves churn probability by %{x:.2f} points on average"
+            "<br>%{customdata[0]} of the model's attention<br>%{customdata[1]}<extra></extra>"
+        ),
+        "name": "mean |effect|",
+    }
+    layout = _layout(
+        IMPORTANCE_TITLE,
+        subtitle,
+        150 + 30 * len(names),
+        showlegend=False,
+        xaxis={
+            "title": {"text": "Mean absolute effect (percentage points)"},
+            "range": [0, max(points) * 1.15 or 1.0],
+        },
+        yaxis={"autorange": "reversed", "title": {"text": None}},
     )
-    fig.update_yaxes(autorange="reversed", title_text=None)
-    fig.update_xaxes(
-        title_text="Mean absolute effect (percentage points)",
-        range=[0, max(points) * 1.15 or 1.0],
-    )
-    return _layout(fig, IMPORTANCE_TITLE, subtitle, 150 + 30 * len(names), showlegend=False)
+    return figure([bar], layout)
 
 
 # -- summary (beeswarm) -------------------------------------------------------------------------
@@ -171,7 +190,7 @@ def summary_figure(
     """
     if points.empty or importance.empty:
         return empty_figure(NO_EXPLANATION, SUMMARY_TITLE)
-    drawn = set(points["feature"])
+    drawn = set(points["feature"].unique())  # not the column itself: slow to iterate
     features = [f for f in feature_order(importance) if f in drawn]
     features = features[:top]
     shown = _thin(points[points["feature"].isin(features)], per_feature)
@@ -183,19 +202,21 @@ def summary_figure(
         ys.append(row_of[feature] + swarm_offsets(x))
         colours.append(part["colour"].to_numpy(dtype=float))
         label = plain(feature)
-        texts += [f"{label} = {plain(v)}" for v in part["value_text"]]
+        # tolist(): iterating a column of pandas strings item by item is ~10x slower
+        texts += [f"{label} = {plain(v)}" for v in part["value_text"].tolist()]
     x, y, colour = np.concatenate(xs), np.concatenate(ys), np.concatenate(colours)
+    # An object array, not a list: plotly validates and copies it whole, a list item by item.
     text = np.asarray(texts, dtype=object)
     known = ~np.isnan(colour)
     hover = "%{text}<br>effect %{x:+.1f} points<extra></extra>"
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=np.round(x[known], 2),
-            y=np.round(y[known], 3),
-            mode="markers",
-            text=text[known].tolist(),
-            marker={
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": np.round(x[known], 2),
+            "y": np.round(y[known], 3),
+            "mode": "markers",
+            "text": text[known],
+            "marker": {
                 "size": 5,
                 "opacity": 0.75,
                 "color": np.round(colour[known], 3),
@@ -210,39 +231,40 @@ def summary_figure(
                     "len": 0.6,
                 },
             },
-            hovertemplate=hover,
-            name="customers",
-            showlegend=False,
-        )
-    )
+            "hovertemplate": hover,
+            "name": "customers",
+            "showlegend": False,
+        }
+    ]
     if (~known).any():
-        fig.add_trace(
-            go.Scatter(
-                x=np.round(x[~known], 2),
-                y=np.round(y[~known], 3),
-                mode="markers",
-                text=text[~known].tolist(),
-                marker={"size": 5, "opacity": 0.75, "color": MISSING_COLOUR},
-                hovertemplate=hover,
-                name="missing value",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": np.round(x[~known], 2),
+                "y": np.round(y[~known], 3),
+                "mode": "markers",
+                "text": text[~known],
+                "marker": {"size": 5, "opacity": 0.75, "color": MISSING_COLOUR},
+                "hovertemplate": hover,
+                "name": "missing value",
+            }
         )
-    fig.add_vline(x=0, line={"color": MUTED, "width": 1})
-    fig.update_yaxes(
-        tickvals=list(range(len(features))),
-        ticktext=[plain(f) for f in features],
-        range=[len(features) - 0.5, -0.5],
-        showgrid=False,
-        zeroline=False,
-    )
-    fig.update_xaxes(title_text=POINTS_AXIS, zeroline=False)
-    return _layout(
-        fig,
+    layout = _layout(
         SUMMARY_TITLE,
         subtitle,
         170 + 44 * len(features),
         legend={"orientation": "h", "y": 1.02, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
+        shapes=[_zero_line("x")],
+        xaxis={"title": {"text": POINTS_AXIS}, "zeroline": False},
+        yaxis={
+            "tickvals": list(range(len(features))),
+            "ticktext": [plain(f) for f in features],
+            "range": [len(features) - 0.5, -0.5],
+            "showgrid": False,
+            "zeroline": False,
+        },
     )
+    return figure(traces, layout)
 
 
 # -- dependence -------------------------------------------------------------------------------
@@ -285,23 +307,24 @@ def dependence_figure(points: pd.DataFrame, feature: str, subtitle: str | None =
         x = frame["value_num"].to_numpy(dtype=float)
     y = frame["points"].to_numpy(dtype=float)
     colour = frame["interaction_colour"].to_numpy(dtype=float)
-    partner_values = frame["interaction_value_text"].map(lambda v: plain(v)).tolist()
+    partner_values = [plain(v) for v in frame["interaction_value_text"].tolist()]
+    label = plain(feature)
     text = [
-        f"{plain(feature)} = {plain(v)}" + (f"<br>{partner_name} = {p}" if partner_name else "")
-        for v, p in zip(frame["value_text"], partner_values, strict=True)
+        f"{label} = {plain(v)}" + (f"<br>{partner_name} = {p}" if partner_name else "")
+        for v, p in zip(frame["value_text"].tolist(), partner_values, strict=True)
     ]
-    text_arr = np.asarray(text, dtype=object)
+    text_arr = np.asarray(text, dtype=object)  # as in summary_figure: cheaper than a list
     known = ~np.isnan(colour)
     hover = "%{text}<br>effect %{y:+.1f} points<extra></extra>"
     colour_title = f"coloured by<br>{partner_name}<br>(low to high)" if partner_name else "value"
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=np.round(x[known], 4),
-            y=np.round(y[known], 2),
-            mode="markers",
-            text=text_arr[known].tolist(),
-            marker={
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": np.round(x[known], 4),
+            "y": np.round(y[known], 2),
+            "mode": "markers",
+            "text": text_arr[known],
+            "marker": {
                 "size": 6,
                 "opacity": 0.7,
                 "color": np.round(colour[known], 3),
@@ -316,41 +339,43 @@ def dependence_figure(points: pd.DataFrame, feature: str, subtitle: str | None =
                     "len": 0.7,
                 },
             },
-            hovertemplate=hover,
-            name=f"coloured by {partner_name}" if partner_name else "customers",
-            showlegend=False,
-        )
-    )
+            "hovertemplate": hover,
+            "name": f"coloured by {partner_name}" if partner_name else "customers",
+            "showlegend": False,
+        }
+    ]
     if (~known).any():
-        fig.add_trace(
-            go.Scatter(
-                x=np.round(x[~known], 4),
-                y=np.round(y[~known], 2),
-                mode="markers",
-                text=text_arr[~known].tolist(),
-                marker={"size": 6, "opacity": 0.7, "color": MISSING_COLOUR},
-                hovertemplate=hover,
-                name=f"{partner_name} missing" if partner_name else "missing",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": np.round(x[~known], 4),
+                "y": np.round(y[~known], 2),
+                "mode": "markers",
+                "text": text_arr[~known],
+                "marker": {"size": 6, "opacity": 0.7, "color": MISSING_COLOUR},
+                "hovertemplate": hover,
+                "name": f"{partner_name} missing" if partner_name else "missing",
+            }
         )
-    fig.add_hline(y=0, line={"color": MUTED, "width": 1})
+    x_axis: dict[str, Any] = {"title": {"text": plain(feature)}, "zeroline": False}
     if categorical:
-        fig.update_xaxes(
-            tickvals=list(range(len(categories))),
-            ticktext=[plain(c) for c in categories],
-            range=[-0.6, len(categories) - 0.4],
-            showgrid=False,
-        )
-    fig.update_xaxes(title_text=plain(feature), zeroline=False)
-    fig.update_yaxes(title_text=POINTS_AXIS, zeroline=False)
+        x_axis |= {
+            "tickvals": list(range(len(categories))),
+            "ticktext": [plain(c) for c in categories],
+            "range": [-0.6, len(categories) - 0.4],
+            "showgrid": False,
+        }
     sub = " · ".join([s for s in [subtitle, *notes] if s])
-    return _layout(
-        fig,
+    layout = _layout(
         title,
         sub or None,
         460,
         legend={"orientation": "h", "y": 1.02, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
+        shapes=[_zero_line("y")],
+        xaxis=x_axis,
+        yaxis={"title": {"text": POINTS_AXIS}, "zeroline": False},
     )
+    return figure(traces, layout)
 
 
 # -- one customer -----------------------------------------------------------------------------
@@ -400,50 +425,56 @@ def waterfall_figure(
     values = [base] + [p for _, p in parts] + [final]
     measure = ["absolute"] + ["relative"] * len(parts) + ["total"]
     text = [f"{base:.1f}%"] + [format_points(p) for _, p in parts] + [f"{final:.1f}%"]
-    fig = go.Figure(
-        go.Waterfall(
-            orientation="h",
-            y=labels,
-            x=values,
-            measure=measure,
-            base=0,
-            text=text,
-            textposition="none",  # written beside each bar's right end instead (below)
-            increasing={"marker": {"color": RAISES}},
-            decreasing={"marker": {"color": LOWERS}},
-            totals={"marker": {"color": TOTAL}},
-            connector={"line": {"color": SECONDARY, "width": 1, "dash": "dot"}},
-            hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>",
-            name="contributions",
-        )
-    )
+    waterfall = {
+        "type": "waterfall",
+        "orientation": "h",
+        "y": labels,
+        "x": values,
+        "measure": measure,
+        "base": 0,
+        "text": text,
+        "textposition": "none",  # written beside each bar's right end instead (below)
+        "increasing": {"marker": {"color": RAISES}},
+        "decreasing": {"marker": {"color": LOWERS}},
+        "totals": {"marker": {"color": TOTAL}},
+        "connector": {"line": {"color": SECONDARY, "width": 1, "dash": "dot"}},
+        "hovertemplate": "<b>%{y}</b><br>%{text}<extra></extra>",
+        "name": "contributions",
+    }
     # Each label sits right of its bar, whichever way the bar goes: a label left of a falling
     # bar would run into the feature names.
     running = running_totals(points, base_proba, bars)
     starts = [0.0, *running[:-1], 0.0]
     ends = [*running, final]
-    for label, start, end, words in zip(labels, starts, ends, text, strict=True):
-        fig.add_annotation(
-            x=max(start, end),
-            y=label,
-            text=words,
-            showarrow=False,
-            xanchor="left",
-            xshift=4,
-            font={"size": 12, "color": PRIMARY},
-        )
+    annotations = [
+        {
+            "x": max(start, end),
+            "y": label,
+            "text": words,
+            "showarrow": False,
+            "xanchor": "left",
+            "xshift": 4,
+            "font": {"size": 12, "color": PRIMARY},
+        }
+        for label, start, end, words in zip(labels, starts, ends, text, strict=True)
+    ]
     if x_range is None:
         x_range = common_range(running)
-    fig.update_xaxes(title_text="Churn probability (%)", range=list(x_range), ticksuffix="%")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(
-        fig,
+    layout = _layout(
         title,
         f"from the base rate {base:.1f}% to {final:.1f}%: red raises risk, green lowers it",
         110 + 34 * len(labels),
         showlegend=False,
         margin={"l": 24, "r": 24, "t": 72, "b": 48},
+        annotations=annotations,
+        xaxis={
+            "title": {"text": "Churn probability (%)"},
+            "range": list(x_range),
+            "ticksuffix": "%",
+        },
+        yaxis={"autorange": "reversed"},
     )
+    return figure([waterfall], layout)
 
 
 def running_totals(points: Sequence[float], base_proba: float, bars: int = WATERFALL_BARS) -> list:
