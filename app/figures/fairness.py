@@ -20,7 +20,8 @@ import plotly.graph_objects as go
 from app.figures.data import plain
 from app.figures.formatting import format_count, is_missing
 from app.figures.models import LEGEND_BELOW
-from app.figures.theme import INFO, SECONDARY, SUCCESS, TEMPLATE, WARNING, empty_figure
+from app.figures.spec import figure
+from app.figures.theme import INFO, SECONDARY, SUCCESS, WARNING, empty_figure
 
 RATE_COLOURS = {"selection_rate": INFO, "tpr": SUCCESS, "fpr": WARNING}
 RATE_NAMES = {
@@ -191,7 +192,8 @@ def group_rates_figure(
     small = _small(rows)
     x = list(range(len(rows)))
     counts = _counts(rows, "rows")
-    fig = go.Figure()
+    # Traces and layout are written as dicts and validated once (app.figures.spec).
+    traces: list[dict[str, Any]] = []
     all_values: list[float | None] = []
     gaps = []
     for key, name in RATE_NAMES.items():
@@ -201,30 +203,31 @@ def group_rates_figure(
         if missing:
             short = name.split(" (")[0].lower()
             gaps.append(f"no {short} for {', '.join(missing)} ({UNDEFINED_BECAUSE[key]})")
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=values,
-                name=name,
-                texttemplate="%{y:.0%}" if len(rows) <= MAX_LABELLED_GROUPS else None,
-                textposition="outside",
-                textfont={"size": 11},
-                cliponaxis=False,
-                marker={
-                    "color": RATE_COLOURS[key],
-                    "opacity": [SMALL_OPACITY if s else 1.0 for s in small],
-                    "pattern": {"shape": [SMALL_PATTERN if s else "" for s in small]},
-                },
-                customdata=[
-                    [label, "—" if c is None else format_count(c)]
-                    for label, c in zip(labels, counts, strict=True)
-                ],
-                hovertemplate=(
-                    f"<b>%{{customdata[0]}}</b> (%{{customdata[1]}} rows)<br>{name}: "
-                    "%{y:.1%}<extra></extra>"
-                ),
-            )
-        )
+        bar: dict[str, Any] = {
+            "type": "bar",
+            "x": x,
+            "y": values,
+            "name": name,
+            "textposition": "outside",
+            "textfont": {"size": 11},
+            "cliponaxis": False,
+            "marker": {
+                "color": RATE_COLOURS[key],
+                "opacity": [SMALL_OPACITY if s else 1.0 for s in small],
+                "pattern": {"shape": [SMALL_PATTERN if s else "" for s in small]},
+            },
+            "customdata": [
+                [label, "—" if c is None else format_count(c)]
+                for label, c in zip(labels, counts, strict=True)
+            ],
+            "hovertemplate": (
+                f"<b>%{{customdata[0]}}</b> (%{{customdata[1]}} rows)<br>{name}: "
+                "%{y:.1%}<extra></extra>"
+            ),
+        }
+        if len(rows) <= MAX_LABELLED_GROUPS:
+            bar["texttemplate"] = "%{y:.0%}"
+        traces.append(bar)
     selection, tpr, fpr = (_rates(rows, k) for k in RATE_NAMES)
     dpd = _spread(selection, small)
     odds = [r for r in (_spread(tpr, small), _spread(fpr, small)) if r is not None]
@@ -234,20 +237,19 @@ def group_rates_figure(
         f"{_against('equalised odds difference', eod, eod_limit)}"
     )
     notes = _notes("Hatched and pale", labels, small, gaps)
-    fig.update_layout(
-        template=TEMPLATE,
-        title=_title(title, differences, notes),
-        height=HEIGHT,
-        margin={"t": 112 if notes else 92, "b": 130},
-        legend=LEGEND_BELOW,
-        barmode="group",
-        bargap=0.25,
-        bargroupgap=0.05,
-        hovermode="closest",
-        xaxis=_x_axis(column, labels, _tick_labels(labels, counts, small)),
-        yaxis=_percent_axis("Share of the group (%)", all_values),
-    )
-    return fig
+    layout = {
+        "title": _title(title, differences, notes),
+        "height": HEIGHT,
+        "margin": {"t": 112 if notes else 92, "b": 130},
+        "legend": LEGEND_BELOW,
+        "barmode": "group",
+        "bargap": 0.25,
+        "bargroupgap": 0.05,
+        "hovermode": "closest",
+        "xaxis": _x_axis(column, labels, _tick_labels(labels, counts, small)),
+        "yaxis": _percent_axis("Share of the group (%)", all_values),
+    }
+    return figure(traces, layout)
 
 
 def group_calibration_figure(groups: pd.DataFrame, column: str) -> go.Figure:
@@ -274,16 +276,18 @@ def group_calibration_figure(groups: pd.DataFrame, column: str) -> go.Figure:
         if p is not None and o is not None:
             connector_x += [i, i, None]
             connector_y += [p, o, None]
-    fig = go.Figure(
-        go.Scatter(
-            x=connector_x,
-            y=connector_y,
-            mode="lines",
-            name="Calibration gap",
-            line={"color": CONNECTOR_COLOUR, "width": 3},
-            hoverinfo="skip",
-        )
-    )
+    # Traces and layout are written as dicts and validated once (app.figures.spec).
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": connector_x,
+            "y": connector_y,
+            "mode": "lines",
+            "name": "Calibration gap",
+            "line": {"color": CONNECTOR_COLOUR, "width": 3},
+            "hoverinfo": "skip",
+        }
+    ]
     gaps = [
         None if p is None or o is None else (o - p) * 100
         for p, o in zip(predicted, observed, strict=True)
@@ -300,38 +304,38 @@ def group_calibration_figure(groups: pd.DataFrame, column: str) -> go.Figure:
         (predicted, "Mean predicted probability", PREDICTED_COLOUR, "circle"),
         (observed, "Observed churn rate", OBSERVED_COLOUR, "diamond"),
     ):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=values,
-                mode="markers",
-                name=name,
-                marker={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": values,
+                "mode": "markers",
+                "name": name,
+                "marker": {
                     "color": colour,
                     "size": 13,
                     "symbol": [f"{symbol}-open" if s else symbol for s in small],
                     "opacity": [SMALL_OPACITY if s else 1.0 for s in small],
                     "line": {"color": colour, "width": 2},
                 },
-                customdata=custom,
-                hovertemplate=(
+                "customdata": custom,
+                "hovertemplate": (
                     f"<b>%{{customdata[0]}}</b> (%{{customdata[1]}} rows)<br>{name}: %{{y:.1%}}"
                     "<br>observed minus predicted: %{customdata[2]} points<extra></extra>"
                 ),
-            )
+            }
         )
     missing = [label for label, p in zip(labels, predicted, strict=True) if p is None]
     gap_notes = [f"no scored rows for {', '.join(missing)}"] if missing else []
     notes = _notes("Open and pale", labels, small, gap_notes)
     explain = "Observed above predicted: the model under-predicts churn for that group"
-    fig.update_layout(
-        template=TEMPLATE,
-        title=_title(title, explain, notes),
-        height=HEIGHT,
-        margin={"t": 112 if notes else 92, "b": 130},
-        legend=LEGEND_BELOW,
-        hovermode="closest",
-        xaxis=_x_axis(column, labels, _tick_labels(labels, counts, small)),
-        yaxis=_percent_axis("Churn probability / rate (%)", predicted + observed),
-    )
-    return fig
+    layout = {
+        "title": _title(title, explain, notes),
+        "height": HEIGHT,
+        "margin": {"t": 112 if notes else 92, "b": 130},
+        "legend": LEGEND_BELOW,
+        "hovermode": "closest",
+        "xaxis": _x_axis(column, labels, _tick_labels(labels, counts, small)),
+        "yaxis": _percent_axis("Churn probability / rate (%)", predicted + observed),
+    }
+    return figure(traces, layout)
