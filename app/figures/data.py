@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.figures.formatting import format_count, format_pct, is_missing
+from app.figures.spec import figure, merge, subplots, trace_axes, update_annotations
 from app.figures.theme import (
     DANGER,
     INFO,
@@ -23,7 +24,6 @@ from app.figures.theme import (
     PRIMARY,
     SECONDARY,
     SUCCESS,
-    TEMPLATE,
     WARNING,
     empty_figure,
 )
@@ -32,6 +32,36 @@ MAX_TICKS = 40  # batch labels on one axis before every k-th is shown
 MISSING_LABEL = "(missing)"
 MISSING_SCALE = [[0.0, "#ffffff"], [0.02, "#fdf2e2"], [0.35, WARNING], [1.0, DANGER]]
 CORR_SCALE = [[0.0, INFO], [0.5, "#ffffff"], [1.0, DANGER]]
+
+# Figures are written as dicts and validated once (app.figures.spec): plotly's make_subplots,
+# add_trace and update_layout re-validate the whole figure at every call.
+
+
+def _untitled(fig: go.Figure, *axes: str) -> go.Figure:
+    """``fig`` with an empty title object on each of ``axes`` (``"xaxis"``, ``"yaxis"``).
+
+    What ``update_layout(xaxis={"title": None})`` always sent: no title drawn. A dict handed to
+    ``go.Figure`` drops an empty title, so it is set here, on the axis alone (~0.25 ms an axis).
+    """
+    for axis in axes:
+        fig.layout[axis].update(title=None)
+    return fig
+
+
+def _reference_line(axis: str, at: float) -> dict[str, Any]:
+    """What ``add_hline(y=at)`` (``axis="y"``) or ``add_vline(x=at)`` (``"x"``) draws with a
+    dashed grey line: a line at ``at`` across the whole plot."""
+    across = "y" if axis == "x" else "x"
+    return {
+        "type": "line",
+        "line": {"color": SECONDARY, "dash": "dash"},
+        f"{axis}ref": axis,
+        f"{axis}0": at,
+        f"{axis}1": at,
+        f"{across}ref": f"{across} domain",
+        f"{across}0": 0,
+        f"{across}1": 1,
+    }
 
 
 def plain(text: object) -> str:
@@ -75,60 +105,58 @@ def batch_rows_figure(batches: pd.DataFrame) -> go.Figure:
     x = list(range(len(data)))
     names = [plain(f) for f in data["file_name"]]
     status = [plain(s) for s in data["status"]]
-    fig = make_subplots(
+    layout = subplots(
         rows=2,
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.1,
         row_heights=[0.6, 0.4],
-        subplot_titles=("Rows accepted", "Rows quarantined (rejected by a cleaning rule)"),
+        subplot_titles=["Rows accepted", "Rows quarantined (rejected by a cleaning rule)"],
     )
+    traces: list[dict[str, Any]] = []
     for row, column, colour, what in (
         (1, "rows_accepted", SUCCESS, "accepted"),
         (2, "rows_quarantined", DANGER, "quarantined"),
     ):
         values = pd.to_numeric(data[column], errors="coerce").fillna(0)
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=values,
-                name=f"Rows {what}",
-                marker_color=colour,
-                customdata=list(zip(names, status, strict=True)),
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": values,
+                "name": f"Rows {what}",
+                "marker": {"color": colour},
+                "customdata": list(zip(names, status, strict=True)),
+                "hovertemplate": (
                     f"%{{customdata[0]}} (%{{customdata[1]}}): %{{y:,}} rows {what}<extra></extra>"
                 ),
-            ),
-            row=row,
-            col=1,
+                **trace_axes(row, 1),
+            }
         )
-        fig.update_yaxes(title_text="rows", rangemode="tozero", tickformat="~s", row=row, col=1)
+        merge(
+            layout["yaxis" if row == 1 else "yaxis2"],
+            {"title": {"text": "rows"}, "rangemode": "tozero", "tickformat": "~s"},
+        )
     rejected = [i for i, s in enumerate(data["status"]) if s == "rejected"]
     if rejected:
-        fig.add_trace(
-            go.Scatter(
-                x=rejected,
-                y=[0] * len(rejected),
-                mode="markers",
-                name="Batch rejected",
-                marker={"symbol": "x", "size": 11, "color": DANGER},
-                customdata=[names[i] for i in rejected],
-                hovertemplate="%{customdata}: whole file rejected<extra></extra>",
-            ),
-            row=1,
-            col=1,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": rejected,
+                "y": [0] * len(rejected),
+                "mode": "markers",
+                "name": "Batch rejected",
+                "marker": {"symbol": "x", "size": 11, "color": DANGER},
+                "customdata": [names[i] for i in rejected],
+                "hovertemplate": "%{customdata}: whole file rejected<extra></extra>",
+                **trace_axes(1, 1),
+            }
         )
-    fig.update_xaxes(**_batch_axis(labels), row=2, col=1)
-    fig.update_xaxes(range=[-0.6, len(labels) - 0.4], row=1, col=1)
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=430,
-        bargap=0.25,
-        showlegend=bool(rejected),
-    )
-    fig.update_annotations(font={"size": 13, "color": MUTED}, xanchor="left", x=0.0)
-    return fig
+    merge(layout["xaxis2"], _batch_axis(labels))
+    merge(layout["xaxis"], {"range": [-0.6, len(labels) - 0.4]})
+    layout.update(title={"text": title}, height=430, bargap=0.25, showlegend=bool(rejected))
+    update_annotations(layout, font={"size": 13, "color": MUTED}, xanchor="left", x=0.0)
+    return figure(traces, layout)
 
 
 def missing_heatmap(missing: pd.DataFrame) -> go.Figure:
@@ -162,33 +190,32 @@ def missing_heatmap(missing: pd.DataFrame) -> go.Figure:
     ]
     top = float(pd.to_numeric(missing["share"], errors="coerce").max() or 0.0)
     few = len(batch_ids) <= 24 and len(columns) <= 24
-    fig = go.Figure(
-        go.Heatmap(
-            z=share.to_numpy(),
-            x=[position[b] for b in batch_ids],
-            y=[plain(c) for c in columns],
-            zmin=0.0,
-            zmax=max(top, 0.05),
-            colorscale=MISSING_SCALE,
-            xgap=1,
-            ygap=1,
-            customdata=detail,
-            texttemplate="%{z:.1%}" if few else None,
-            textfont={"size": 10},
-            colorbar={"title": {"text": "missing"}, "tickformat": ".0%", "thickness": 12},
-            hovertemplate=(
-                "%{y} in %{customdata[0]}: %{z:.1%} missing (%{customdata[1]})<extra></extra>"
-            ),
-        )
-    )
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=max(260, 150 + 26 * len(columns)),
-        xaxis={**_batch_axis(labels), "showgrid": False},
-        yaxis={"showgrid": False, "title": None},
-    )
-    return fig
+    heatmap: dict[str, Any] = {
+        "type": "heatmap",
+        "z": share.to_numpy(),
+        "x": [position[b] for b in batch_ids],
+        "y": [plain(c) for c in columns],
+        "zmin": 0.0,
+        "zmax": max(top, 0.05),
+        "colorscale": MISSING_SCALE,
+        "xgap": 1,
+        "ygap": 1,
+        "customdata": detail,
+        "textfont": {"size": 10},
+        "colorbar": {"title": {"text": "missing"}, "tickformat": ".0%", "thickness": 12},
+        "hovertemplate": (
+            "%{y} in %{customdata[0]}: %{z:.1%} missing (%{customdata[1]})<extra></extra>"
+        ),
+    }
+    if few:
+        heatmap["texttemplate"] = "%{z:.1%}"
+    layout = {
+        "title": {"text": title},
+        "height": max(260, 150 + 26 * len(columns)),
+        "xaxis": {**_batch_axis(labels), "showgrid": False},
+        "yaxis": {"showgrid": False},
+    }
+    return _untitled(figure([heatmap], layout), "yaxis")
 
 
 def _number(value: float) -> str:
@@ -239,7 +266,7 @@ def numeric_distribution_figure(
     labels = bin_labels(edges)
     centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
     width = float(edges[1]) - float(edges[0])
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for window, period in (("reference", reference_period), ("latest", latest_period)):
         part = histogram[histogram["window"] == window]
         binned = part[part["bin"].notna()]
@@ -258,13 +285,14 @@ def numeric_distribution_figure(
         if window == "reference":
             # The reference as filled bars and the latest period as an outline on top, so
             # both stay readable where they overlap.
-            fig.add_trace(
-                go.Bar(
-                    width=width,
-                    marker={"color": INFO, "line": {"width": 0}},
-                    opacity=0.45,
+            traces.append(
+                {
+                    "type": "bar",
+                    "width": width,
+                    "marker": {"color": INFO, "line": {"width": 0}},
+                    "opacity": 0.45,
                     **common,
-                )
+                }
             )
         else:
             # Extend the outline to the outer edges, so the end bins are drawn in full.
@@ -277,22 +305,24 @@ def numeric_distribution_figure(
                     common["customdata"][-1],
                 ],
             }
-            fig.add_trace(
-                go.Scatter(
-                    mode="lines", line={"color": WARNING, "width": 3, "shape": "hvh"}, **common
-                )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "line": {"color": WARNING, "width": 3, "shape": "hvh"},
+                    **common,
+                }
             )
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        bargap=0,
-        height=380,
-        xaxis={"title": {"text": plain(feature)}},
-        yaxis={"title": {"text": "share of rows"}, "tickformat": ".0%", "rangemode": "tozero"},
-        legend={"y": -0.28, "yanchor": "top", "x": 0.0, "xanchor": "left"},
-        margin={"b": 96},
-    )
-    return fig
+    layout = {
+        "title": {"text": title},
+        "bargap": 0,
+        "height": 380,
+        "xaxis": {"title": {"text": plain(feature)}},
+        "yaxis": {"title": {"text": "share of rows"}, "tickformat": ".0%", "rangemode": "tozero"},
+        "legend": {"y": -0.28, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+        "margin": {"b": 96},
+    }
+    return figure(traces, layout)
 
 
 def category_distribution_figure(
@@ -310,7 +340,7 @@ def category_distribution_figure(
     if len(order) > top:
         title += f" (largest {top} of {len(order)} categories)"
         order = order[:top]
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for window, period, colour in (
         ("reference", reference_period, INFO),
         ("latest", latest_period, WARNING),
@@ -318,29 +348,29 @@ def category_distribution_figure(
         part = shares[shares["window"] == window]
         cats = [plain(c) for c in part["category"]]
         keep = [i for i, c in enumerate(cats) if c in order]
-        fig.add_trace(
-            go.Bar(
-                x=[cats[i] for i in keep],
-                y=part["share"].iloc[keep],
-                name=_legend(window.capitalize(), period, part),
-                marker_color=colour,
-                customdata=part["rows"].iloc[keep],
-                hovertemplate=f"{window}: %{{x}}: %{{y:.1%}} (%{{customdata:,}} rows)"
+        traces.append(
+            {
+                "type": "bar",
+                "x": [cats[i] for i in keep],
+                "y": part["share"].iloc[keep],
+                "name": _legend(window.capitalize(), period, part),
+                "marker": {"color": colour},
+                "customdata": part["rows"].iloc[keep],
+                "hovertemplate": f"{window}: %{{x}}: %{{y:.1%}} (%{{customdata:,}} rows)"
                 "<extra></extra>",
-            )
+            }
         )
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        barmode="group",
-        bargap=0.25,
-        height=380,
-        xaxis={"categoryorder": "array", "categoryarray": order, "title": None},
-        yaxis={"title": {"text": "share of rows"}, "tickformat": ".0%", "rangemode": "tozero"},
-        legend={"y": -0.22, "yanchor": "top", "x": 0.0, "xanchor": "left"},
-        margin={"b": 96},
-    )
-    return fig
+    layout = {
+        "title": {"text": title},
+        "barmode": "group",
+        "bargap": 0.25,
+        "height": 380,
+        "xaxis": {"categoryorder": "array", "categoryarray": order},
+        "yaxis": {"title": {"text": "share of rows"}, "tickformat": ".0%", "rangemode": "tozero"},
+        "legend": {"y": -0.22, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+        "margin": {"b": 96},
+    }
+    return _untitled(figure(traces, layout), "xaxis")
 
 
 def target_rate_figure(
@@ -357,34 +387,32 @@ def target_rate_figure(
     overall = _overall_rate(rates)
     title += _subtitle(period, overall)
     text = [format_pct(r) if not is_missing(r) else "" for r in rates["target_rate"]]
-    fig = go.Figure(
-        go.Bar(
-            x=[plain(label) for label in labels],
-            y=rates["target_rate"],
-            marker_color=PRIMARY,
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            customdata=rates[["labelled", "rows"]].to_numpy(),
-            hovertemplate=(
-                "%{x}: %{y:.1%} of %{customdata[0]:,} labelled rows (%{customdata[1]:,} rows)"
-                "<extra></extra>"
-            ),
-        )
-    )
-    if overall is not None:
-        fig.add_hline(y=overall, line={"color": SECONDARY, "dash": "dash"})
+    bar = {
+        "type": "bar",
+        "x": [plain(label) for label in labels],
+        "y": rates["target_rate"],
+        "marker": {"color": PRIMARY},
+        "text": text,
+        "textposition": "outside",
+        "cliponaxis": False,
+        "customdata": rates[["labelled", "rows"]].to_numpy(),
+        "hovertemplate": (
+            "%{x}: %{y:.1%} of %{customdata[0]:,} labelled rows (%{customdata[1]:,} rows)"
+            "<extra></extra>"
+        ),
+    }
     top = float(pd.to_numeric(rates["target_rate"], errors="coerce").max() or 0)
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=360,
-        bargap=0.3,
-        xaxis={"title": None, "type": "category"},
-        margin={"t": 92},
-        yaxis={"tickformat": ".0%", "range": [0, max(top * 1.25, 0.01)], "title": None},
-    )
-    return fig
+    layout: dict[str, Any] = {
+        "title": {"text": title},
+        "height": 360,
+        "bargap": 0.3,
+        "xaxis": {"type": "category"},
+        "margin": {"t": 92},
+        "yaxis": {"tickformat": ".0%", "range": [0, max(top * 1.25, 0.01)]},
+    }
+    if overall is not None:
+        layout["shapes"] = [_reference_line("y", overall)]
+    return _untitled(figure([bar], layout), "xaxis", "yaxis")
 
 
 def _subtitle(period: str, overall: float | None) -> str:
@@ -418,33 +446,31 @@ def segment_rate_figure(rates: pd.DataFrame, target: str, period: str) -> go.Fig
     labels = [
         f"{plain(s)}: {plain(v)}" for s, v in zip(rates["segment"], rates["value"], strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            y=labels,
-            x=rates["target_rate"],
-            orientation="h",
-            marker_color=PRIMARY,
-            text=[format_pct(r) if not is_missing(r) else "" for r in rates["target_rate"]],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=rates[["labelled", "rows"]].to_numpy(),
-            hovertemplate="%{y}: %{x:.1%} of %{customdata[0]:,} labelled rows<extra></extra>",
-        )
-    )
-    if overall is not None:
-        fig.add_vline(x=overall, line={"color": SECONDARY, "dash": "dash"})
+    bar = {
+        "type": "bar",
+        "y": labels,
+        "x": rates["target_rate"],
+        "orientation": "h",
+        "marker": {"color": PRIMARY},
+        "text": [format_pct(r) if not is_missing(r) else "" for r in rates["target_rate"]],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "customdata": rates[["labelled", "rows"]].to_numpy(),
+        "hovertemplate": "%{y}: %{x:.1%} of %{customdata[0]:,} labelled rows<extra></extra>",
+    }
     top = float(pd.to_numeric(rates["target_rate"], errors="coerce").max() or 0)
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=max(320, 130 + 24 * len(rates)),
-        showlegend=False,
-        bargap=0.25,
-        yaxis={"categoryorder": "array", "categoryarray": labels[::-1], "title": None},
-        margin={"t": 92},
-        xaxis={"tickformat": ".0%", "range": [0, max(top * 1.2, 0.01)], "title": None},
-    )
-    return fig
+    layout: dict[str, Any] = {
+        "title": {"text": title},
+        "height": max(320, 130 + 24 * len(rates)),
+        "showlegend": False,
+        "bargap": 0.25,
+        "yaxis": {"categoryorder": "array", "categoryarray": labels[::-1]},
+        "margin": {"t": 92},
+        "xaxis": {"tickformat": ".0%", "range": [0, max(top * 1.2, 0.01)]},
+    }
+    if overall is not None:
+        layout["shapes"] = [_reference_line("x", overall)]
+    return _untitled(figure([bar], layout), "xaxis", "yaxis")
 
 
 def correlation_figure(corr: pd.DataFrame, period: str) -> go.Figure:
@@ -459,27 +485,26 @@ def correlation_figure(corr: pd.DataFrame, period: str) -> go.Figure:
     matrix = corr.pivot_table(index="column_a", columns="column_b", values="corr", dropna=False)
     matrix = matrix.reindex(index=names, columns=names)
     labels = [plain(n) for n in names]
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix.to_numpy(),
-            x=labels,
-            y=labels,
-            zmin=-1,
-            zmax=1,
-            colorscale=CORR_SCALE,
-            xgap=1,
-            ygap=1,
-            texttemplate="%{z:.2f}" if len(names) <= 12 else None,
-            colorbar={"title": {"text": "r"}, "thickness": 12},
-            hovertemplate="%{y} and %{x}: r = %{z:.2f}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=max(340, 160 + 36 * len(names)),
-        xaxis={"showgrid": False, "tickangle": -30},
-        margin={"t": 92},
-        yaxis={"showgrid": False, "autorange": "reversed"},
-    )
-    return fig
+    heatmap: dict[str, Any] = {
+        "type": "heatmap",
+        "z": matrix.to_numpy(),
+        "x": labels,
+        "y": labels,
+        "zmin": -1,
+        "zmax": 1,
+        "colorscale": CORR_SCALE,
+        "xgap": 1,
+        "ygap": 1,
+        "colorbar": {"title": {"text": "r"}, "thickness": 12},
+        "hovertemplate": "%{y} and %{x}: r = %{z:.2f}<extra></extra>",
+    }
+    if len(names) <= 12:
+        heatmap["texttemplate"] = "%{z:.2f}"
+    layout = {
+        "title": {"text": title},
+        "height": max(340, 160 + 36 * len(names)),
+        "xaxis": {"showgrid": False, "tickangle": -30},
+        "margin": {"t": 92},
+        "yaxis": {"showgrid": False, "autorange": "reversed"},
+    }
+    return figure([heatmap], layout)
