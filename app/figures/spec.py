@@ -74,7 +74,7 @@ def trace_axes(row: int = 1, col: int = 1, cols: int = 1) -> dict[str, str]:
 
 
 def update_axes(layout: dict[str, Any], letter: str, **changes: Any) -> None:
-    """Merge ``changes`` into every ``letter`` axis of ``layout`` (as ``update_xaxes``, all rows)."""
+    """Merge ``changes`` into every ``letter`` axis of ``layout`` (``update_xaxes``, all rows)."""
     names = [k for k in layout if (m := _AXIS.match(k)) and m.group(1) == letter]
     for name in names or [f"{letter}axis"]:
         merge(layout.setdefault(name, {}), changes)
