@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app.figures.formatting import format_count, format_pct, is_missing
-from app.figures.spec import figure, merge, subplots, trace_axes, update_annotations
+from app.figures.spec import figure, merge, reference_line, subplots, trace_axes, update_annotations
 from app.figures.theme import (
     DANGER,
     INFO,
@@ -49,19 +49,8 @@ def _untitled(fig: go.Figure, *axes: str) -> go.Figure:
 
 
 def _reference_line(axis: str, at: float) -> dict[str, Any]:
-    """What ``add_hline(y=at)`` (``axis="y"``) or ``add_vline(x=at)`` (``"x"``) draws with a
-    dashed grey line: a line at ``at`` across the whole plot."""
-    across = "y" if axis == "x" else "x"
-    return {
-        "type": "line",
-        "line": {"color": SECONDARY, "dash": "dash"},
-        f"{axis}ref": axis,
-        f"{axis}0": at,
-        f"{axis}1": at,
-        f"{across}ref": f"{across} domain",
-        f"{across}0": 0,
-        f"{across}1": 1,
-    }
+    """A dashed grey line at ``at`` across the whole plot (``add_hline``/``add_vline``)."""
+    return reference_line(axis, at, {"color": SECONDARY, "dash": "dash"})
 
 
 def plain(text: object) -> str:

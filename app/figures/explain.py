@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from app.figures.data import plain
 from app.figures.formatting import format_pct, is_missing
-from app.figures.spec import figure
+from app.figures.spec import figure, reference_line
 from app.figures.theme import (
     DANGER,
     INFO,
@@ -56,19 +56,8 @@ def _layout(title: str, subtitle: str | None, height: int, **extra: Any) -> dict
 
 
 def _zero_line(axis: str) -> dict[str, Any]:
-    """What ``add_vline(x=0)`` (``axis="x"``) or ``add_hline(y=0)`` (``"y"``) draws: a thin
-    line at 0 across the whole plot."""
-    across = "y" if axis == "x" else "x"
-    return {
-        "type": "line",
-        "line": {"color": MUTED, "width": 1},
-        f"{axis}ref": axis,
-        f"{axis}0": 0,
-        f"{axis}1": 0,
-        f"{across}ref": f"{across} domain",
-        f"{across}0": 0,
-        f"{across}1": 1,
-    }
+    """A thin line at 0 across the whole plot (``add_vline(x=0)``/``add_hline(y=0)``)."""
+    return reference_line(axis, 0, {"color": MUTED, "width": 1})
 
 
 def format_points(value: float) -> str:

@@ -20,7 +20,15 @@ from app.figures.model_style import (
     PROFIT_TITLE,
     label_colours,
 )
-from app.figures.spec import axis_name, figure, merge, subplots, trace_axes, update_annotations
+from app.figures.spec import (
+    axis_name,
+    figure,
+    merge,
+    reference_line,
+    subplots,
+    trace_axes,
+    update_annotations,
+)
 from app.figures.theme import (
     LEGEND_BELOW,
     MUTED,
@@ -264,18 +272,7 @@ def profit_curve(
         )
     layout: dict[str, Any] = {
         # What add_hline(y=0) draws: a zero line across the plot's full width.
-        "shapes": [
-            {
-                "type": "line",
-                "x0": 0,
-                "x1": 1,
-                "xref": "x domain",
-                "y0": 0,
-                "y1": 0,
-                "yref": "y",
-                "line": {"color": MUTED, "width": 1},
-            }
-        ],
+        "shapes": [reference_line("y", 0, {"color": MUTED, "width": 1})],
         "title": {"text": f"{PROFIT_TITLE}<br><sup>{plain(subtitle)}</sup>"},
         "height": PROFIT_HEIGHT,
         "margin": {"t": 92, "b": 120},

@@ -20,7 +20,15 @@ from app.figures.model_style import (
     TREND_HEIGHT,
     TREND_TITLE,
 )
-from app.figures.spec import figure, merge, subplots, trace_axes, update_annotations, update_axes
+from app.figures.spec import (
+    figure,
+    merge,
+    reference_line,
+    subplots,
+    trace_axes,
+    update_annotations,
+    update_axes,
+)
 from app.figures.theme import (
     LEGEND_BELOW,
     MUTED,
@@ -144,16 +152,9 @@ def metric_trend(versions: pd.DataFrame) -> go.Figure:
         if role == "champion" and len(rows) <= MAX_ANNOTATED_CHAMPIONS:
             # What add_vline draws: one line per panel, spanning the panel's full height.
             shapes.extend(
-                {
-                    "type": "line",
-                    "x0": x[i],
-                    "x1": x[i],
-                    "xref": refs["xaxis"],
-                    "y0": 0,
-                    "y1": 1,
-                    "yref": f"{refs['yaxis']} domain",
-                    "line": {"color": CHAMPION_COLOUR, "width": 1, "dash": "dot"},
-                }
+                reference_line(
+                    "x", x[i], {"color": CHAMPION_COLOUR, "width": 1, "dash": "dot"}, refs
+                )
                 for i in rows
                 for refs in (trace_axes(1, 1), trace_axes(2, 1))
             )

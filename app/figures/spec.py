@@ -84,3 +84,22 @@ def update_annotations(layout: dict[str, Any], **changes: Any) -> None:
     """Merge ``changes`` into every annotation of ``layout`` (subplot titles included)."""
     for annotation in layout.get("annotations", []):
         merge(annotation, changes)
+
+
+def reference_line(
+    axis: str, at: Any, line: Mapping[str, Any], refs: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """What ``add_hline(y=at)`` (``axis="y"``) or ``add_vline(x=at)`` (``"x"``) draws: a line at
+    ``at`` across the whole plot, or across the subplot whose :func:`trace_axes` are ``refs``."""
+    refs = refs or trace_axes()
+    across = "y" if axis == "x" else "x"
+    return {
+        "type": "line",
+        "line": dict(line),
+        f"{axis}ref": refs[f"{axis}axis"],
+        f"{axis}0": at,
+        f"{axis}1": at,
+        f"{across}ref": f"{refs[f'{across}axis']} domain",
+        f"{across}0": 0,
+        f"{across}1": 1,
+    }
