@@ -10,11 +10,18 @@ from app.figures.spec import figure
 from app.figures.theme import SECONDARY, STATUS_COLOURS, empty_figure
 
 
+def _bar_text(status: str, duration: object) -> str:
+    if status == "running":
+        return "running"
+    return "" if is_missing(duration) else format_duration(duration)
+
+
 def step_durations_figure(steps: pd.DataFrame, run_id: int) -> go.Figure:
     """Horizontal bars of each step's duration in seconds, in execution order, coloured by status.
 
-    ``steps`` has columns ``position``, ``step``, ``status`` and ``duration_s`` (for a step still
-    running, the caller passes the seconds elapsed so far).
+    ``steps`` has columns ``position``, ``step``, ``status`` and ``duration_s``. A step still
+    running has no duration yet: its bar is empty and says "running" (the page's live card
+    counts its seconds).
     """
     title = f"Step durations of run #{run_id} (seconds)"
     if steps.empty:
@@ -30,10 +37,12 @@ def step_durations_figure(steps: pd.DataFrame, run_id: int) -> go.Figure:
             "orientation": "h",
             "name": str(status),
             "marker": {"color": STATUS_COLOURS.get(str(status), SECONDARY)},
-            "text": [format_duration(v) if not is_missing(v) else "" for v in rows["duration_s"]],
+            "text": [_bar_text(str(status), v) for v in rows["duration_s"]],
             "textposition": "outside",
             "cliponaxis": False,
-            "hovertemplate": "%{y}: %{x:.2f} s (" + str(status) + ")<extra></extra>",
+            "hovertemplate": "%{y}: running<extra></extra>"
+            if status == "running"
+            else "%{y}: %{x:.2f} s (" + str(status) + ")<extra></extra>",
         }
         for status, rows in data.groupby("status", sort=False)
     ]

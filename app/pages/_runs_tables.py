@@ -122,16 +122,6 @@ def history_table(runs: pd.DataFrame) -> Any:
     )
 
 
-def with_elapsed(steps: pd.DataFrame) -> pd.DataFrame:
-    """Steps with ``duration_s`` filled in for running steps (seconds elapsed so far)."""
-    out = steps.copy()
-    running = out["status"] == "running"
-    if running.any():
-        out["duration_s"] = out["duration_s"].astype("float64")
-        out.loc[running, "duration_s"] = [elapsed_s(s) for s in out.loc[running, "started_at"]]
-    return out
-
-
 def step_note(detail: object) -> str:
     """What a step says about itself in words, from its recorded detail JSON."""
     if is_missing(detail):
@@ -182,6 +172,14 @@ def _monitor_note(d: dict) -> str:
     return text + (f"; {fired} alert rule(s) fired" if fired else "")
 
 
+def _step_duration(step: pd.Series) -> str:
+    # A running step says when it began, not for how long: the live card above counts the
+    # seconds, and this table stays the same (and cacheable) until the step ends.
+    if step["status"] == "running":
+        return "since " + pd.Timestamp(step["started_at"]).strftime("%H:%M:%S")  # type: ignore[arg-type]
+    return format_duration(step["duration_s"])
+
+
 def steps_table(steps: pd.DataFrame) -> dbc.Table:
     """Rows in, rows out, duration, status, and the note or error of each step."""
     header = html.Thead(
@@ -199,11 +197,7 @@ def steps_table(steps: pd.DataFrame) -> dbc.Table:
                 html.Td(status_badge(s["status"])),
                 html.Td(format_count(s["rows_in"]), className="text-end"),
                 html.Td(format_count(s["rows_out"]), className="text-end"),
-                html.Td(
-                    format_duration(s["duration_s"])
-                    + (" so far" if s["status"] == "running" else ""),
-                    className="text-nowrap",
-                ),
+                html.Td(_step_duration(s), className="text-nowrap"),
                 html.Td(
                     error_text(s["error"], cancelled=s["status"] == "cancelled")
                     if not is_missing(s["error"])

@@ -22,7 +22,7 @@ from app.figures.formatting import is_missing
 from app.figures.runs import step_durations_figure
 from app.pages import _runs_actions as actions
 from app.pages._runs_live import live_progress
-from app.pages._runs_tables import history_table, run_options, steps_table, with_elapsed
+from app.pages._runs_tables import history_table, run_options, steps_table
 from app.services import services
 from pipeline.warehouse.runs import recent_runs, run_steps
 
@@ -286,7 +286,6 @@ def show_steps(selected: str | None, version: dict | None) -> tuple[Any, Any]:
             "Steps appear here as soon as the run starts them.",
             tone="secondary",
         ), None
-    steps = with_elapsed(steps)
     figure = dcc.Graph(
         figure=step_durations_figure(steps, run_id),
         config={"displaylogo": False, "displayModeBar": False},

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from dash import dcc, no_update
 
+from app import answer_cache
 from app.auth import Role, SessionUser, needed_role
 from app.components.waiting import Words, latest_run_card
 from app.services import Services, install
@@ -118,6 +119,27 @@ def test_step_timings_of_a_run_as_chart_and_table(runs_page, ui):
     )
     rows = ui.find_all(table, lambda c: type(c).__name__ == "Tr")[1:]
     assert ui.texts(rows[3]).split() == ["train", "succeeded", "160", "158", "40.0", "s"]
+
+
+def test_a_running_step_says_since_when_without_reading_the_clock(runs_page, warehouse, ui):
+    # The steps panel is a cached answer: the live card counts the seconds, not this panel.
+    _running_run(warehouse)
+    started = warehouse.rows("SELECT started_at FROM run_steps WHERE status = 'running'")[0][0]
+    with flask.Flask(__name__).test_request_context():
+        graph, table = runs_page.show_steps("3", None)
+        assert not getattr(flask.g, answer_cache._CLOCK, False)
+    rows = ui.find_all(table, lambda c: type(c).__name__ == "Tr")[1:]
+    assert ui.texts(rows[3]).split() == [
+        "train",
+        "running",
+        "10",
+        "—",
+        "since",
+        f"{started:%H:%M:%S}",
+    ]
+    bars = {trace.name: trace for trace in graph.figure.data}
+    assert list(bars["running"].y) == ["train"] and list(bars["running"].text) == ["running"]
+    assert list(bars["running"].x) == [0.0]
 
 
 def test_a_failed_step_shows_its_error(runs_page, ui):
