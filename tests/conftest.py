@@ -12,6 +12,10 @@ from threadpoolctl import threadpool_limits
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse import Warehouse
 
+# Figures are checked against plotly's schema in every test (and in the servers tests start),
+# so a wrong property name fails here; the app skips the check (app/figures/spec.py).
+os.environ["PLUMBLINE_VALIDATE_FIGURES"] = "1"
+
 SMALL_DEMO = {"customers": 2000, "months": 10, "initial_months": 5, "tick_seconds": 2.0}
 # The registry tests want a new model from every labelled month (the old fixed schedule).
 EVERY_MONTH = {"on": ["schedule"], "schedule_periods": 1}
