@@ -24,8 +24,12 @@ FINISHED = {"succeeded", "skipped"}  # steps that count as done on the progress 
 ONE_STEP_TRIGGERS = ("promotion", "rollback")  # a person's promotion or rollback is one step
 
 
-def live_progress(runs: pd.DataFrame, steps: pd.DataFrame) -> dbc.Card:
-    """The active run's progress, or what happened in the last run."""
+def live_progress(runs: pd.DataFrame, steps: pd.DataFrame, *, counting: bool = True) -> dbc.Card:
+    """The active run's progress, or what happened in the last run.
+
+    ``counting=False`` leaves out the seconds (which read the clock): the page's layout, a
+    cached answer, shows the card that way until its first poll, sent as it loads, counts.
+    """
     active = runs[runs["status"] == "running"]
     if active.empty:
         return last_run_card(runs)
@@ -62,12 +66,15 @@ def live_progress(runs: pd.DataFrame, steps: pd.DataFrame) -> dbc.Card:
                     style={"height": "1.4rem"},
                 ),
                 html.Div(
-                    [
-                        "Current step: ",
-                        html.Strong(step),
-                        _step_time(mine, step),
-                        f" · {_whole(elapsed_s(run['started_at']))} elapsed",
-                    ]
+                    ["Current step: ", html.Strong(step)]
+                    + (
+                        [
+                            _step_time(mine, step),
+                            f" · {_whole(elapsed_s(run['started_at']))} elapsed",
+                        ]
+                        if counting
+                        else []
+                    )
                 ),
                 *([_cancelling_note(stopping)] if stopping else []),
             ]

@@ -65,7 +65,7 @@ def cancelling_by(run: pd.Series) -> str | None:
 
 def _run_duration(run: pd.Series) -> str:
     if run["status"] == "running":
-        return format_duration(elapsed_s(run["started_at"])) + " so far"
+        return "in progress"  # the live card above counts its seconds
     return format_duration(run["duration_s"])
 
 

@@ -33,7 +33,7 @@ dash.register_page(
     title="Plumbline · Runs",
     order=10,
     role=Role.ANALYST,
-    cached=True,  # its layout reads only the warehouse (and says when it reads the clock)
+    cached=True,  # its layout reads only the warehouse, never the clock
 )
 
 HISTORY_LIMIT = 25
@@ -136,7 +136,7 @@ def layout(run: object = None, **kwargs: Any) -> html.Div:
             ),
             html.Div(id=Ids.RETRAIN_ALERT),
             html.Div(id=Ids.CANCEL_ALERT),
-            html.Div(live_progress(runs, steps), id=Ids.LIVE, className="mb-4"),
+            html.Div(live_progress(runs, steps, counting=False), id=Ids.LIVE, className="mb-4"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -229,11 +229,11 @@ def cancel(n_clicks: int | None, version: dict | None) -> dbc.Alert:
         "known": State(Ids.VERSION, "data"),
         "selected": State(Ids.SELECT, "value"),
     },
-    prevent_initial_call=True,
 )
 @requires(Role.ANALYST)
 def refresh(tick: int | None, known: dict | None, selected: str | None) -> dict[str, Any]:
-    """Live progress every tick; history, selection and Cancel only when a run or step changed.
+    """Live progress every tick, and as the page loads (its layout, a cached answer, does not
+    count seconds); history, selection and Cancel only when a run or step changed.
 
     A run that has just ended changes the signature, so its outcome (the gate's decision, the
     error, who cancelled it) replaces the progress bar on the next tick.
@@ -245,7 +245,10 @@ def refresh(tick: int | None, known: dict | None, selected: str | None) -> dict[
     busy = bool((runs["status"] == "running").any())
     if known.get("signature") == version["signature"]:
         unchanged: dict[str, Any] = dict.fromkeys(REFRESHED, no_update)
-        return {**unchanged, "live": live_progress(runs, steps) if busy else no_update}
+        # As the page loads (no tick yet) the version goes back as it came: the steps panel
+        # follows it, waits for this answer, and would not draw if it said "no update".
+        first = {"version": version} if not tick else {}
+        return {**unchanged, **first, "live": live_progress(runs, steps) if busy else no_update}
     latest = version["latest"]
     # Someone watching the latest run follows the next one; a chosen older run stays.
     follow = selected is None or selected == known.get("latest")

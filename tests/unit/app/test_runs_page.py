@@ -175,8 +175,24 @@ def test_live_progress_shows_the_step_and_elapsed_time_of_the_active_run(runs_pa
 
 def test_a_long_run_counts_its_elapsed_time_in_minutes(runs_page, warehouse, ui):
     _running_run(warehouse, seconds=125)
-    text = ui.texts(runs_page.layout()[runs_page.Ids.LIVE])
+    page = runs_page.layout()
+    known, selected = page[runs_page.Ids.VERSION].data, page[runs_page.Ids.SELECT].value
+    text = ui.texts(runs_page.refresh(None, known, selected)["live"])
     assert "2 min 5 s elapsed" in text
+
+
+def test_the_layout_never_reads_the_clock_its_first_poll_counts(app, runs_page, warehouse, ui):
+    # The layout is a cached answer; the poll that counts is sent as the page loads.
+    _running_run(warehouse)
+    with flask.Flask(__name__).test_request_context():
+        page = runs_page.layout()
+        assert not getattr(flask.g, answer_cache._CLOCK, False)
+    live = ui.texts(page[runs_page.Ids.LIVE])
+    assert live.endswith("Current step: train") and "elapsed" not in live
+    history = ui.texts(page[runs_page.Ids.HISTORY])
+    assert "in progress" in history and "so far" not in history
+    polls = [c for c in app._callback_list if f"{runs_page.Ids.LIVE}.children" in c["output"]]
+    assert polls and not polls[0]["prevent_initial_call"]
 
 
 def test_a_run_being_cancelled_says_who_asked_and_cancel_is_disabled(runs_page, warehouse, ui):
@@ -273,6 +289,10 @@ def test_refresh_without_changes_sends_nothing(runs_page):
     known = runs_page.layout()[runs_page.Ids.VERSION].data
     out = runs_page.refresh(1, known, "1")
     assert all(value is no_update for value in out.values())
+    # As the page loads, the version goes back so that the steps panel following it draws.
+    first = runs_page.refresh(0, known, "1")
+    assert first["version"] == known
+    assert all(value is no_update for key, value in first.items() if key != "version")
 
 
 def test_retrain_starts_a_run_for_the_logged_in_user_and_audits_it(
