@@ -33,7 +33,7 @@ MISSING_LABEL = "(missing)"
 MISSING_SCALE = [[0.0, "#ffffff"], [0.02, "#fdf2e2"], [0.35, WARNING], [1.0, DANGER]]
 CORR_SCALE = [[0.0, INFO], [0.5, "#ffffff"], [1.0, DANGER]]
 
-# Figures are written as dicts and validated once (app.figures.spec): plotly's make_subplots,
+# Figures are written as dicts and built once (app.figures.spec): plotly's make_subplots,
 # add_trace and update_layout re-validate the whole figure at every call.
 
 

@@ -46,7 +46,7 @@ POINTS_AXIS = "Effect on churn probability (percentage points)"
 NO_EXPLANATION = "No explanation stored for this model version"
 
 
-# Figures are written as dicts and validated once (:mod:`app.figures.spec`): plotly's
+# Figures are written as dicts and built once (:mod:`app.figures.spec`): plotly's
 # update_layout and add_trace re-validate the whole figure at every call.
 
 

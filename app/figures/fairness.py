@@ -192,7 +192,7 @@ def group_rates_figure(
     small = _small(rows)
     x = list(range(len(rows)))
     counts = _counts(rows, "rows")
-    # Traces and layout are written as dicts and validated once (app.figures.spec).
+    # Traces and layout are written as dicts and built once (app.figures.spec).
     traces: list[dict[str, Any]] = []
     all_values: list[float | None] = []
     gaps = []
@@ -276,7 +276,7 @@ def group_calibration_figure(groups: pd.DataFrame, column: str) -> go.Figure:
         if p is not None and o is not None:
             connector_x += [i, i, None]
             connector_y += [p, o, None]
-    # Traces and layout are written as dicts and validated once (app.figures.spec).
+    # Traces and layout are written as dicts and built once (app.figures.spec).
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",

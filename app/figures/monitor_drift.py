@@ -1,6 +1,6 @@
 """Drift figures: the feature x month heatmap and one cell's reference against current shares.
 
-Written as trace and layout dicts, validated once by ``spec.figure`` (see
+Written as trace and layout dicts, built once by ``spec.figure`` (see
 :mod:`app.figures.monitor_trends` for why).
 """
 

@@ -1,7 +1,7 @@
 """The data-quality figure: missing values per column, duplicates, quarantined rows, new
 categories and out-of-range values per month, with the alert rules' thresholds.
 
-Written as trace and layout dicts, validated once by ``spec.figure`` (see
+Written as trace and layout dicts, built once by ``spec.figure`` (see
 :mod:`app.figures.monitor_trends` for why).
 """
 

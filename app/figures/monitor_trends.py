@@ -1,7 +1,7 @@
 """Monitor figures over time: prediction drift and performance (estimated, realised, events).
 Months are on a date axis; promotions and retrains are dotted lines across it.
 
-Each figure is written as trace and layout dicts and validated once by ``spec.figure``: plotly
+Each figure is written as trace and layout dicts and built once by ``spec.figure``: plotly
 validates the layout on every ``add_trace(row=...)``, ``add_shape`` or ``make_subplots``, which
 made two years of events cost a quarter of a second per chart, and validates a ``go.Scatter``
 once when it is built and again inside the figure.

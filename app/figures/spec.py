@@ -1,4 +1,4 @@
-"""Figures written as plain dicts, then validated once by ``go.Figure``.
+"""Figures written as plain dicts, then built once by ``go.Figure``.
 
 Plotly's incremental API (``make_subplots``, ``add_trace(row=, col=)``, ``update_layout``,
 ``update_xaxes``) walks and validates the whole figure at every call: building the Overview's
