@@ -22,8 +22,10 @@ from app.figures.formatting import is_missing
 from app.figures.runs import step_durations_figure
 from app.pages import _runs_actions as actions
 from app.pages._runs_live import live_progress
+from app.pages._runs_snapshot import Snapshot
 from app.pages._runs_tables import history_table, run_options, steps_table
 from app.services import services
+from pipeline.warehouse import Warehouse
 from pipeline.warehouse.runs import recent_runs, run_steps
 
 dash.register_page(
@@ -65,9 +67,9 @@ def _signature(runs: pd.DataFrame, steps: pd.DataFrame) -> str:
     return "|".join(parts)
 
 
-def _active_steps(runs: pd.DataFrame) -> pd.DataFrame:
+def _active_steps(runs: pd.DataFrame, wh: Warehouse | None = None) -> pd.DataFrame:
     active = [int(r) for r in runs.loc[runs["status"] == "running", "run_id"]]
-    return run_steps(services().warehouse, active)
+    return run_steps(wh or services().warehouse, active)
 
 
 def _active_run(runs: pd.DataFrame) -> int | None:
@@ -83,6 +85,15 @@ def _version(runs: pd.DataFrame, steps: pd.DataFrame) -> dict[str, Any]:
     """What the page last showed: its signature, the latest run and the run Cancel stops."""
     latest = str(int(runs["run_id"].iloc[0])) if len(runs) else None
     return {"signature": _signature(runs, steps), "latest": latest, "active": _active_run(runs)}
+
+
+def _polled_state(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    runs = recent_runs(wh, HISTORY_LIMIT)
+    steps = _active_steps(runs, wh)
+    return runs, steps, _version(runs, steps)
+
+
+_polled = Snapshot(_polled_state)  # the poll's reads, once per warehouse write
 
 
 def _selected(requested: object, runs: pd.DataFrame) -> str | None:
@@ -238,9 +249,7 @@ def refresh(tick: int | None, known: dict | None, selected: str | None) -> dict[
     A run that has just ended changes the signature, so its outcome (the gate's decision, the
     error, who cancelled it) replaces the progress bar on the next tick.
     """
-    runs = recent_runs(services().warehouse, HISTORY_LIMIT)
-    steps = _active_steps(runs)
-    version = _version(runs, steps)
+    runs, steps, version = _polled(services().warehouse)
     known = known or {}
     busy = bool((runs["status"] == "running").any())
     if known.get("signature") == version["signature"]:
