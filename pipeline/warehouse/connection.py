@@ -11,10 +11,10 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline.warehouse.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What a write changes, so that a cache of answers read from the warehouse knows what to forget
 # (app/answer_cache.py). A few tables change often without changing any result: a run's start,
@@ -76,6 +77,7 @@ class Warehouse:
         self._write_lock = threading.RLock()
         self._generations = dict.fromkeys(SCOPES, 0)
         self._reads = threading.local()  # .scopes: the set record_reads fills, or None
+        self._kept: dict[Hashable, tuple[tuple[int, ...], Any]] = {}  # see kept()
         if not read_only:
             self.migrate()
 
@@ -146,6 +148,28 @@ class Warehouse:
             scopes.update(declared)
         else:
             scopes.update(TABLE_SCOPES[name.lower()] for name in _SCOPED_TABLE.findall(sql))
+
+    def kept(self, key: Hashable, scopes: Iterable[str], read: Callable[[], T]) -> T:
+        """``read()``, computed again only once ``scopes`` ("data" always counts) were written
+        since it was computed for ``key``. For a read that many answers share and that does
+        not depend on their filters (the Monitor's time line of events): after a publication
+        the first answer reads it, the others find it. The value is shared between threads:
+        callers must not change it. Noted as a read of ``scopes`` (see :meth:`record_reads`).
+        A read-only warehouse reads every time: another process writes, unseen by its counts.
+        """
+        names = sorted({"data", *scopes})
+        self._note("", names)
+        if self.read_only:
+            return read()
+        # The generations are taken before reading: a write committing meanwhile moves them
+        # on, so the next call reads again.
+        generations = tuple(self._generations[name] for name in names)
+        found = self._kept.get(key)
+        if found is not None and found[0] == generations:
+            return found[1]
+        value = read()
+        self._kept[key] = (generations, value)
+        return value
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for this thread; cheap to make, close it when done."""

@@ -301,6 +301,15 @@ def events(wh: Warehouse) -> pd.DataFrame:
     from that month on, the new champion serves. A retrain belongs to its evidence period,
     an alert to the period it is about.
     """
+    # The same for every segment, metric and month: read once per change, shared (a copy
+    # each, as callers may change it).
+    return wh.kept("monitor.events", EVENT_SCOPES, lambda: _events(wh)).copy()
+
+
+EVENT_SCOPES = ("data", "alerts")
+
+
+def _events(wh: Warehouse) -> pd.DataFrame:
     return wh.read(
         "WITH rp AS (SELECT run_id, max(period) AS period FROM ("
         "    SELECT run_id, period FROM drift_results "
@@ -317,7 +326,7 @@ def events(wh: Warehouse) -> pd.DataFrame:
         "UNION ALL SELECT raised_at, 'alert', period, NULL, severity, message FROM alerts "
         "ORDER BY happened_at",
         # Only runs with published results are joined: a run starting or stepping changes none.
-        scopes={"data", "alerts"},
+        scopes=EVENT_SCOPES,
     )
 
 

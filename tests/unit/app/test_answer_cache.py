@@ -327,6 +327,34 @@ def test_reads_note_the_scopes_of_the_tables_they_name(warehouse: Warehouse) -> 
     assert declared == {"data", "alerts"}  # the read said what it depends on
 
 
+def test_a_kept_read_is_read_again_only_after_a_write_to_its_scopes(warehouse: Warehouse) -> None:
+    reads = []
+
+    def alerts() -> int:
+        reads.append(1)
+        return warehouse.scalar("SELECT count(*) FROM alerts")
+
+    noted = warehouse.record_reads()
+    first = warehouse.kept("alerts", ["alerts"], alerts)
+    warehouse.stop_recording()
+    assert noted == {"data", "alerts"}  # noted like the read it stands for
+    warehouse.execute(
+        "INSERT INTO runs (run_id, trigger, status, started_at) "
+        "SELECT coalesce(max(run_id), 0) + 1, 'manual', 'running', now() FROM runs",
+        scope="progress",
+    )
+    assert warehouse.kept("alerts", ["alerts"], alerts) == first and len(reads) == 1
+    warehouse.execute(
+        "INSERT INTO alerts (alert_id, severity, kind, message, status, raised_at) "
+        "VALUES (9001, 'warning', 'drift', 'm', 'open', now())",
+        scope="alerts",
+    )
+    assert warehouse.kept("alerts", ["alerts"], alerts) == first + 1 and len(reads) == 2
+    warehouse.execute("CHECKPOINT")  # a "data" write always counts
+    warehouse.kept("alerts", ["alerts"], alerts)
+    assert len(reads) == 3
+
+
 def test_a_page_layout_is_kept_for_cached_pages_only(app, warehouse, monkeypatch) -> None:
     from app.pages import overview, users
 
