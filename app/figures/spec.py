@@ -57,7 +57,8 @@ def _unset(properties: dict[str, Any]) -> dict[str, Any]:
             properties[key] = _unset(dict(value))
             if not properties[key]:
                 del properties[key]
-        elif isinstance(value, list):
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            # lists of objects (shapes, annotations) are all objects; data lists are left alone
             properties[key] = [_unset(dict(v)) if isinstance(v, dict) else v for v in value]
     return properties
 
