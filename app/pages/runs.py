@@ -22,7 +22,6 @@ from app.figures.formatting import is_missing
 from app.figures.runs import step_durations_figure
 from app.pages import _runs_actions as actions
 from app.pages._runs_live import live_progress
-from app.pages._runs_snapshot import Snapshot
 from app.pages._runs_tables import history_table, run_options, steps_table
 from app.services import services
 from pipeline.warehouse import Warehouse
@@ -67,9 +66,9 @@ def _signature(runs: pd.DataFrame, steps: pd.DataFrame) -> str:
     return "|".join(parts)
 
 
-def _active_steps(runs: pd.DataFrame, wh: Warehouse | None = None) -> pd.DataFrame:
+def _active_steps(runs: pd.DataFrame, wh: Warehouse) -> pd.DataFrame:
     active = [int(r) for r in runs.loc[runs["status"] == "running", "run_id"]]
-    return run_steps(wh or services().warehouse, active)
+    return run_steps(wh, active)
 
 
 def _active_run(runs: pd.DataFrame) -> int | None:
@@ -87,13 +86,17 @@ def _version(runs: pd.DataFrame, steps: pd.DataFrame) -> dict[str, Any]:
     return {"signature": _signature(runs, steps), "latest": latest, "active": _active_run(runs)}
 
 
-def _polled_state(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    runs = recent_runs(wh, HISTORY_LIMIT)
-    steps = _active_steps(runs, wh)
-    return runs, steps, _version(runs, steps)
+def _polled(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The runs, the active run's steps and the page's version. Every open Runs page asks each
+    tick and the answer cache cannot keep the poll (its card counts seconds), so these are read
+    once per write to the runs and shared by all of them (not to be changed)."""
 
+    def read() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        runs = recent_runs(wh, HISTORY_LIMIT)
+        steps = _active_steps(runs, wh)
+        return runs, steps, _version(runs, steps)
 
-_polled = Snapshot(_polled_state)  # the poll's reads, once per warehouse write
+    return wh.kept("runs.poll", ["progress"], read)
 
 
 def _selected(requested: object, runs: pd.DataFrame) -> str | None:
@@ -108,8 +111,9 @@ def _selected(requested: object, runs: pd.DataFrame) -> str | None:
 
 def layout(run: object = None, **kwargs: Any) -> html.Div:
     """The page; ``run`` (from ``?run=12``) picks the run whose steps are shown, else the latest."""
-    runs = recent_runs(services().warehouse, HISTORY_LIMIT)
-    steps = _active_steps(runs)
+    wh = services().warehouse
+    runs = recent_runs(wh, HISTORY_LIMIT)
+    steps = _active_steps(runs, wh)
     selected = _selected(run, runs)
     version = _version(runs, steps)
     return html.Div(

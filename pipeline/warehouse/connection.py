@@ -152,9 +152,10 @@ class Warehouse:
     def kept(self, key: Hashable, scopes: Iterable[str], read: Callable[[], T]) -> T:
         """``read()``, computed again only once ``scopes`` ("data" always counts) were written
         since it was computed for ``key``. For a read that many answers share and that does
-        not depend on their filters (the Monitor's time line of events): after a publication
-        the first answer reads it, the others find it. The value is shared between threads:
-        callers must not change it. Noted as a read of ``scopes`` (see :meth:`record_reads`).
+        not depend on their filters (the Monitor's time line of events, what the Runs page
+        polls): after a write the first answer reads it, the others find it. The value is
+        shared between threads: callers must not change it. Noted as a read of ``scopes`` (see
+        :meth:`record_reads`).
         A read-only warehouse reads every time: another process writes, unseen by its counts.
         """
         names = sorted({"data", *scopes})

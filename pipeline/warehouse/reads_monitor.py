@@ -289,6 +289,7 @@ def champion_reference(wh: Warehouse, metric: str) -> tuple[int, float] | None:
 
 
 EVENT_COLUMNS = ["happened_at", "kind", "period", "version", "severity", "text"]
+EVENT_SCOPES = ("data", "alerts")  # only runs with published results are joined
 
 
 def events(wh: Warehouse) -> pd.DataFrame:
@@ -304,9 +305,6 @@ def events(wh: Warehouse) -> pd.DataFrame:
     # The same for every segment, metric and month: read once per change, shared (a copy
     # each, as callers may change it).
     return wh.kept("monitor.events", EVENT_SCOPES, lambda: _events(wh)).copy()
-
-
-EVENT_SCOPES = ("data", "alerts")
 
 
 def _events(wh: Warehouse) -> pd.DataFrame:

@@ -295,6 +295,21 @@ def test_refresh_without_changes_sends_nothing(runs_page):
     assert all(value is no_update for key, value in first.items() if key != "version")
 
 
+def test_the_poll_reads_the_runs_again_only_after_a_write(runs_page, warehouse, monkeypatch):
+    # Every open Runs page polls each tick: the runs are read once per write, for all of them.
+    reads = []
+    recent_runs = runs_page.recent_runs
+    monkeypatch.setattr(runs_page, "recent_runs", lambda *a: reads.append(1) or recent_runs(*a))
+    known = runs_page.layout()[runs_page.Ids.VERSION].data
+    reads.clear()
+    runs_page.refresh(1, known, "1")
+    runs_page.refresh(2, known, "1")
+    assert len(reads) == 1
+    _running_run(warehouse)  # "progress" writes
+    out = runs_page.refresh(3, known, "1")
+    assert len(reads) == 2 and out["version"]["active"] == 3
+
+
 def test_retrain_starts_a_run_for_the_logged_in_user_and_audits_it(
     app, runs_page, start_run, warehouse, ui
 ):
