@@ -9,15 +9,15 @@ Pages registered with ``cached=True`` promise the same of their layout, so Dash'
 callback answers for them are kept too.
 
 The key is (the warehouse's "data" generation, UTC date, role, SHA-256 of the request body).
-Generations count committed writes by scope (``pipeline.warehouse.connection.SCOPES``; this
-process is the warehouse's only writer). A "data" write (a publication, a promotion, a run's
-end) empties the cache. Writes to the tables that change often without changing results (a
-run's steps, raw batches arriving, alerts, the audit trail, accounts) have scopes of their own: an
-answer is kept with the generations of the scopes its reads named (the warehouse records them
-per request) and is a miss once one of those moved on. So a retrain's step-by-step progress
+Generations count committed writes by scope (``pipeline.warehouse.connection.SCOPES``; this process
+is the warehouse's only writer). A "data" write (a publication, a promotion) empties the cache.
+Writes to the tables that change often without changing results (a run's steps and a failed or
+cancelled run's end, raw batches arriving, alerts, the audit trail, accounts) have scopes of their
+own: an answer is kept with the generations of the scopes its reads named (the warehouse records
+them per request) and is a miss once one of those moved on. So a retrain's step-by-step progress
 redraws the Runs page and the waiting cards, not the Overview's KPIs. An answer that reads the
-clock ("running for 12 s") says so with :func:`depends_on_clock` and is not kept. The date is
-in the key because freshness lines write a time without its date only when it is today.
+clock ("running for 12 s") says so with :func:`depends_on_clock` and is not kept. The date is in
+the key because freshness lines write a time without its date only when it is today.
 
 Only 200 answers are kept, at most ``max_bytes`` of them, least recently used dropped first.
 When several requests miss on the same key at once, the first computes and the others wait for

@@ -26,12 +26,12 @@ T = TypeVar("T")
 
 # What a write changes, so that a cache of answers read from the warehouse knows what to forget
 # (app/answer_cache.py). A few tables change often without changing any result: a run's start,
-# steps and cancel request ("progress"), raw batches arriving ("intake"), alerts raised or
-# handled between publications, the audit trail and accounts. A write to them alone says its
-# scope; "data" is everything else (results, promotions, the end of a run, and any write that
-# touches several kinds of table) and is the default. A read notes the scopes of the tables its
-# SQL names (see :meth:`Warehouse.record_reads`), so an answer can be kept until what it read
-# changes.
+# steps, cancel request and failed or cancelled end ("progress"), raw batches arriving ("intake"),
+# alerts raised or handled between publications, the audit trail and accounts. A write to them
+# alone says its scope; "data" is everything else (results, promotions, a successful run's
+# publication, any write that touches several kinds of table) and is the default. A read notes the
+# scopes of the tables its SQL names (see :meth:`Warehouse.record_reads`), so an answer can be kept
+# until what it read changes.
 TABLE_SCOPES = {
     "runs": "progress",
     "run_steps": "progress",

@@ -136,8 +136,9 @@ def finish_run_sql(
 
 def finish_run(wh: Warehouse, run_id: int, status: str, error: str | None, summary: dict) -> None:
     """Close a run as ``succeeded`` or ``failed`` in its own transaction (a cancelled run:
-    :func:`finish_cancelled`)."""
-    wh.execute(*finish_run_sql(run_id, status, error, summary))
+    :func:`finish_cancelled`). Only the run's record changes, so it is a "progress" write: the
+    dashboards' kept answers stay (a successful run closes inside its publication instead)."""
+    wh.execute(*finish_run_sql(run_id, status, error, summary), scope="progress")
 
 
 def request_cancel(wh: Warehouse, run_id: int, by: str) -> None:
@@ -171,6 +172,7 @@ def finish_cancelled(wh: Warehouse, run_id: int, by: str, error: str) -> None:
         "summary = '{}', cancel_requested_by = coalesce(cancel_requested_by, ?), "
         "duration_s = date_diff('microsecond', started_at, ?) / 1e6 WHERE run_id = ?",
         [now, error, by, now, run_id],
+        scope="progress",
     )
 
 

@@ -115,7 +115,9 @@ def test_the_warehouse_generation_counts_committed_writes_by_scope(warehouse: Wa
         warehouse.execute("INSERT INTO t VALUES (3)", scope="everything")
 
 
-def test_a_run_s_steps_and_the_audit_trail_are_not_data_writes(warehouse: Warehouse) -> None:
+def test_a_run_s_steps_its_failure_and_the_audit_trail_are_not_data_writes(
+    warehouse: Warehouse,
+) -> None:
     from pipeline.warehouse import audit as audit_store
     from pipeline.warehouse import runs
 
@@ -125,9 +127,12 @@ def test_a_run_s_steps_and_the_audit_trail_are_not_data_writes(warehouse: Wareho
     runs.finish_step(warehouse, run_id, "ingest", "succeeded", rows_in=1, rows_out=1)
     runs.request_cancel(warehouse, run_id, "ana")
     audit_store.record(warehouse, audit_store.AuditEvent("ana", "retrain", role="analyst"))
-    assert warehouse.generation() == before  # the pages' results did not change
+    progress = warehouse.generation("progress")
     runs.finish_run(warehouse, run_id, "failed", "boom", {})
-    assert warehouse.generation() == before + 1  # a run's end does
+    cancelled = runs.create_run(warehouse, "manual", "ana")
+    runs.finish_cancelled(warehouse, cancelled, "ana", "cancelled by ana")
+    assert warehouse.generation() == before  # the pages' results did not change
+    assert warehouse.generation("progress") == progress + 3  # what shows runs did
 
 
 # -- the marks -------------------------------------------------------------------------------
