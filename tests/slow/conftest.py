@@ -19,12 +19,14 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.served import free_port, read_status, serve_command
 from tests.conftest import SMALL_DEMO
@@ -71,6 +73,18 @@ class Served:
     def status(self) -> dict[str, Any] | None:
         """/api/status, or None while the server does not answer."""
         return read_status(self.port, self.data_dir)
+
+    def cache_lookups(self) -> dict[str, float]:
+        """The answer cache's lookups so far by outcome ("hit", "miss"), from /metrics."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        return {
+            sample.labels["outcome"]: sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "plumbline_answer_cache_lookups"
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        }
 
     def running_run(self) -> int | None:
         """The id of the run in progress, None when none is (or the server does not answer)."""

@@ -48,16 +48,33 @@ def _cpu_seconds(pid: int) -> float:
 
 def _measured(served: Served, phase: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """Run ``phase(on_window=...)`` (a load run) and add the CPU seconds the server (with its
-    compute children) and this process (the client) used within the measured window."""
-    marks: dict[str, tuple[float, float]] = {}
+    compute children) and this process (the client) used within the measured window, and how
+    many of the cached callbacks' answers the server computed (misses) or found (hits) then."""
+    marks: dict[str, tuple[float, float, dict[str, float]]] = {}
 
     def mark(edge: str) -> None:
-        marks[edge] = (_cpu_seconds(served.process.pid), sum(psutil.Process().cpu_times()[:2]))
+        marks[edge] = (
+            _cpu_seconds(served.process.pid),
+            sum(psutil.Process().cpu_times()[:2]),
+            served.cache_lookups(),
+        )
 
     report = phase(on_window=mark)
-    report["server_cpu_seconds"] = round(marks["end"][0] - marks["begin"][0], 1)
-    report["client_cpu_seconds"] = round(marks["end"][1] - marks["begin"][1], 1)
+    begin, end = marks["begin"], marks["end"]
+    report["server_cpu_seconds"] = round(end[0] - begin[0], 1)
+    report["client_cpu_seconds"] = round(end[1] - begin[1], 1)
+    lookups = {k: int(end[2].get(k, 0) - begin[2].get(k, 0)) for k in ("hit", "miss")}
+    total = sum(lookups.values())
+    report["answer_cache"] = {**lookups, "computed_share": round(lookups["miss"] / total, 3)}
     return report
+
+
+def _cache_line(report: dict[str, Any]) -> str:
+    cache = report["answer_cache"]
+    return (
+        f"cached callbacks: {cache['hit']} answered from memory, {cache['miss']} computed "
+        f"({cache['computed_share']:.1%})"
+    )
 
 
 def _lander(served: Served, first: int) -> Callable[[], None]:
@@ -112,7 +129,10 @@ def test_fifty_users_get_answers_fast_idle_and_while_a_retrain_runs(
         "goals": {"idle_p95_ms": IDLE_P95_MS, "ratio": RETRAIN_RATIO, "errors": 0},
     }
     path = write_result("load", figures)
-    summary = f"{path}\nidle:\n{format_report(idle)}\nretrain:\n{format_report(busy)}"
+    summary = (
+        f"{path}\nidle:\n{format_report(idle)}\n{_cache_line(idle)}\n"
+        f"retrain:\n{format_report(busy)}\n{_cache_line(busy)}"
+    )
 
     assert idle["errors"] == 0 and not idle["user_failures"], summary
     assert busy["errors"] == 0 and not busy["user_failures"], summary
