@@ -68,17 +68,22 @@ class Segment:
 
 def signature(wh: Warehouse) -> str:
     """Changes whenever a run publishes monitoring, an alert is raised or handled, or the
-    champion changes: what the page polls for. One query."""
-    row = wh.rows(
-        "SELECT (SELECT count(*) || ':' || coalesce(max(run_id), 0) FROM drift_results), "
-        "(SELECT count(*) || ':' || coalesce(max(run_id), 0) FROM performance), "
-        "(SELECT count(*) || ':' || coalesce(max(run_id), 0) FROM data_quality), "
-        "(SELECT coalesce(max(decision_id), 0) FROM retrain_decisions), "
-        "(SELECT count(*) || ':' || coalesce(max(alert_id), 0) || ':' "
-        "  || coalesce(CAST(max(handled_at) AS VARCHAR), '') || ':' "
-        "  || count(*) FILTER (WHERE status = 'resolved') FROM alerts), "
-        "(SELECT coalesce(max(version), 0) FROM model_aliases WHERE alias = 'champion')"
-    )[0]
+    champion changes: what the page polls for. One query, made again only after a write to
+    the results or the alerts."""
+    row = wh.kept(
+        "monitor.signature",
+        ("alerts",),
+        lambda: wh.rows(
+            "SELECT (SELECT count(*) || ':' || coalesce(max(run_id), 0) FROM drift_results), "
+            "(SELECT count(*) || ':' || coalesce(max(run_id), 0) FROM performance), "
+            "(SELECT count(*) || ':' || coalesce(max(run_id), 0) FROM data_quality), "
+            "(SELECT coalesce(max(decision_id), 0) FROM retrain_decisions), "
+            "(SELECT count(*) || ':' || coalesce(max(alert_id), 0) || ':' "
+            "  || coalesce(CAST(max(handled_at) AS VARCHAR), '') || ':' "
+            "  || count(*) FILTER (WHERE status = 'resolved') FROM alerts), "
+            "(SELECT coalesce(max(version), 0) FROM model_aliases WHERE alias = 'champion')"
+        )[0],
+    )
     return "|".join(str(part) for part in row)
 
 
@@ -277,11 +282,15 @@ def champion_reference(wh: Warehouse, metric: str) -> tuple[int, float] | None:
     metric was not recorded). Raises ``ValueError`` for a metric not in :data:`METRICS`."""
     if metric not in METRICS:
         raise ValueError(f"unknown performance metric {metric!r}; use one of {list(METRICS)}")
-    rows = wh.rows(
-        "SELECT a.version, CASE WHEN ? = 'roc_auc' THEN m.roc_auc "
-        "  ELSE TRY_CAST(json_extract_string(m.metrics, '$.' || ?) AS DOUBLE) END "
-        "FROM model_aliases a JOIN models m USING (version) WHERE a.alias = 'champion'",
-        [metric, metric],
+    rows = wh.kept(
+        ("champion.reference", metric),
+        (),
+        lambda: wh.rows(
+            "SELECT a.version, CASE WHEN ? = 'roc_auc' THEN m.roc_auc "
+            "  ELSE TRY_CAST(json_extract_string(m.metrics, '$.' || ?) AS DOUBLE) END "
+            "FROM model_aliases a JOIN models m USING (version) WHERE a.alias = 'champion'",
+            [metric, metric],
+        ),
     )
     if not rows or rows[0][1] is None:
         return None
@@ -392,8 +401,15 @@ def health(wh: Warehouse, performance_drop: float) -> Health:
     the model that scored that period (the champion, except for months scored before a
     promotion). ``watch``: an active warning alert, or any drifted cell (feature or score, any
     segment) in the latest monitored period. ``healthy`` otherwise; ``unknown`` while nothing
-    has been monitored and no alert is active. Two queries.
+    has been monitored and no alert is active. Two queries, read again only after a write to
+    the results or the alerts (every page load of the Overview and the Monitor asks).
     """
+    return wh.kept(
+        ("monitor.health", performance_drop), ("alerts",), lambda: _health(wh, performance_drop)
+    )
+
+
+def _health(wh: Warehouse, performance_drop: float) -> Health:
     (
         critical,
         critical_text,

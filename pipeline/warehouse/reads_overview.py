@@ -206,20 +206,29 @@ def freshness(wh: Warehouse) -> pd.DataFrame:
     ``champion_version`` (or NA when no champion), ``roc_auc``, ``pr_auc``,
     ``model_created_at``, ``train_to``.
     """
-    return wh.read(
-        "SELECT (SELECT max(arrived_at) FROM raw_batches) AS last_batch_at, "
-        "a.version AS champion_version, m.roc_auc, m.pr_auc, "
-        "m.created_at AS model_created_at, m.train_to "
-        "FROM (SELECT 1) AS one "
-        "LEFT JOIN model_aliases AS a ON a.alias = 'champion' "
-        "LEFT JOIN models AS m ON m.version = a.version"
+    found = wh.kept(
+        "overview.freshness",
+        ("intake",),
+        lambda: wh.read(
+            "SELECT (SELECT max(arrived_at) FROM raw_batches) AS last_batch_at, "
+            "a.version AS champion_version, m.roc_auc, m.pr_auc, "
+            "m.created_at AS model_created_at, m.train_to "
+            "FROM (SELECT 1) AS one "
+            "LEFT JOIN model_aliases AS a ON a.alias = 'champion' "
+            "LEFT JOIN models AS m ON m.version = a.version"
+        ),
     )
+    return found.copy()
 
 
 def champion_threshold(wh: Warehouse) -> float | None:
     """The champion's business decision threshold, or None (no champion, or an older model)."""
-    value = wh.scalar(
-        "SELECT m.threshold FROM model_aliases a JOIN models m USING (version) "
-        "WHERE a.alias = 'champion'"
+    value = wh.kept(
+        "champion.threshold",
+        (),
+        lambda: wh.scalar(
+            "SELECT m.threshold FROM model_aliases a JOIN models m USING (version) "
+            "WHERE a.alias = 'champion'"
+        ),
     )
     return None if value is None else float(value)

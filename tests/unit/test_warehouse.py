@@ -224,3 +224,14 @@ def test_active_run_is_the_running_one_or_none(warehouse: Warehouse) -> None:
     assert active[2] == _run(warehouse, running)["started_at"]
     runs.finish_run(warehouse, running, "failed", "boom", {})
     assert runs.active_run(warehouse) is None
+
+
+def test_columns_are_described_again_only_after_a_data_write(warehouse: Warehouse) -> None:
+    warehouse.execute("CREATE TABLE t (a INTEGER)")
+    found = warehouse.columns("t")
+    assert found == {"a": "INTEGER"}
+    found["b"] = "VARCHAR"  # a caller's copy: the kept answer is not changed
+    assert warehouse.columns("t") == {"a": "INTEGER"}
+    warehouse.execute("ALTER TABLE t ADD COLUMN b VARCHAR")
+    assert warehouse.columns("t") == {"a": "INTEGER", "b": "VARCHAR"}
+    assert warehouse.columns("missing") == {}

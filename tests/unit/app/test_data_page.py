@@ -80,6 +80,16 @@ def test_batches_carry_their_cleaning_counts_and_the_rejection_reason(wh):
     assert rejected["rows_in"] == 62  # the raw row count still shows
 
 
+def test_the_signature_changes_when_a_file_arrives_or_results_are_written(wh):
+    before = reads.data_signature(wh)
+    assert reads.data_signature(wh) == before
+    wh.execute("UPDATE raw_batches SET status = 'pending' WHERE batch_id = 6", scope="intake")
+    pending = reads.data_signature(wh)
+    assert pending != before
+    wh.execute("DELETE FROM quarantine WHERE batch_id = 1")
+    assert reads.data_signature(wh) != pending
+
+
 def test_missing_shares_are_missing_over_rows_per_column_and_batch(wh):
     missing = reads.missing_by_column(wh)
     row = missing[(missing["batch_id"] == 4) & (missing["column_name"] == "tenure_months")]

@@ -187,6 +187,18 @@ def test_muted_warnings_leave_drift_in_the_latest_month_to_watch(world):
     assert reason == "Drift in Jun 2024: monthly_charges, the score distribution."
 
 
+def test_health_is_read_again_when_an_alert_is_handled(world):
+    data = world.generation()
+    assert reads.health(world, 0.03).state == "watch"
+    for alert_id in (1, 3):
+        mute(world, alert_id, "alice", "known price change", utcnow() + timedelta(days=7))
+    assert world.generation() == data  # an alerts write, not a data write
+    assert reads.health(world, 0.03).reason.startswith("Drift in Jun 2024")
+    reference = reads.champion_reference(world, "roc_auc")
+    world.execute("UPDATE models SET roc_auc = 0.5 WHERE version = ?", [reference[0]])
+    assert reads.champion_reference(world, "roc_auc") == (reference[0], 0.5)
+
+
 def test_no_alert_and_no_drift_is_healthy(world):
     _clear_alerts(world)
     world.execute("UPDATE drift_results SET severity = 'ok', drifted = FALSE")

@@ -130,6 +130,18 @@ def test_freshness_names_the_champion_and_the_last_batch(warehouse):
     assert pd.Timestamp(row["last_batch_at"]) == pd.Timestamp("2024-05-02 12:03")
 
 
+def test_freshness_is_read_again_when_a_batch_arrives_or_the_champion_changes(warehouse):
+    first = reads.freshness(warehouse)
+    first.loc[0, "roc_auc"] = 0.0  # a caller's copy
+    assert reads.freshness(warehouse).iloc[0]["roc_auc"] == pytest.approx(0.812)
+    warehouse.execute("UPDATE raw_batches SET arrived_at = TIMESTAMP '2024-06-01'", scope="intake")
+    fresh = reads.freshness(warehouse).iloc[0]
+    assert pd.Timestamp(fresh["last_batch_at"]) == pd.Timestamp("2024-06-01")
+    threshold = reads.champion_threshold(warehouse)
+    warehouse.execute("UPDATE models SET threshold = 0.9 WHERE version = 2")
+    assert reads.champion_threshold(warehouse) == 0.9 != threshold
+
+
 def test_before_the_first_run_reads_return_empty_frames_with_their_columns(empty_warehouse):
     assert reads.serving_periods(empty_warehouse).empty
     monthly = reads.monthly_aggregates(
