@@ -4,25 +4,26 @@ Fifty people reading the same dashboards ask the same questions: the Overview's 
 latest month, the Monitor's heatmap. A callback marked :func:`cached_answer` promises that its
 answer depends only on its inputs, the warehouse's contents and the caller's role: no files, no
 in-memory state, no side effects. Its answer is then computed once and served from memory to
-everyone with the same role who posts the same body, until something it read is written.
+everyone with the same role who asks the same question, until something it read is written.
 Pages registered with ``cached=True`` promise the same of their layout, so Dash's page-routing
 callback answers for them are kept too.
 
-The key is (the warehouse's "data" generation, UTC date, role, SHA-256 of the request body).
-Generations count committed writes by scope (``pipeline.warehouse.connection.SCOPES``; this process
-is the warehouse's only writer). A "data" write (a publication, a promotion) empties the cache.
-Writes to the tables that change often without changing results (a run's steps and a failed or
-cancelled run's end, raw batches arriving, alerts, the audit trail, accounts) have scopes of their
-own: an answer is kept with the generations of the scopes its reads named (the warehouse records
-them per request) and is a miss once one of those moved on. So a retrain's step-by-step progress
-redraws the Runs page and the waiting cards, not the Overview's KPIs. An answer that reads the
-clock ("running for 12 s") says so with :func:`depends_on_clock` and is not kept. The date is in
-the key because freshness lines write a time without its date only when it is today.
+The key is (the warehouse's "data" generation, UTC date, role, the question: SHA-256 of the request
+body without the inputs that changed, see :func:`question`). Generations count committed writes by
+scope (``pipeline.warehouse.connection.SCOPES``; this process is the warehouse's only writer). A
+"data" write (a publication, a promotion) empties the cache. Writes to the tables that change often
+without changing results (a run's steps and a failed or cancelled run's end, raw batches arriving,
+alerts, the audit trail, accounts) have scopes of their own: an answer is kept with the generations
+of the scopes its reads named (the warehouse records them per request) and is a miss once one of
+those moved on. So a retrain's step-by-step progress redraws the Runs page and the waiting cards,
+not the Overview's KPIs. An answer that reads the clock ("running for 12 s") says so with
+:func:`depends_on_clock` and is not kept. The date is in the key because freshness lines write a
+time without its date only when it is today.
 
-Only 200 answers are kept, at most ``max_bytes`` of them, least recently used dropped first.
-When several requests miss on the same key at once, the first computes and the others wait for
-its answer instead of computing it again (after a run publishes, fifty users would otherwise
-all miss together).
+Only successful answers (HTTP 200) are kept, at most ``max_bytes`` of them, least recently used
+dropped first. When several requests miss on the same key at once, the first computes and the
+others wait for its answer instead of computing it again (after a run publishes, fifty users
+would otherwise all miss together).
 
 The gate (:mod:`app.auth.gate`) has already checked the role when these hooks run.
 """
@@ -30,6 +31,7 @@ The gate (:mod:`app.auth.gate`) has already checked the role when these hooks ru
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -52,13 +54,17 @@ LOCATION_ID = "_pages_location"
 EXTENSION = "plumbline_answer_cache"
 MAX_BYTES = 64 * 2**20
 WAIT_SECONDS = 30.0
+# What a callback POST says about which input changed; Dash turns it into callback_context.
+TRIGGER_FIELDS = frozenset({"changedPropIds", "parsedChangedPropsIds"})
 _CLAIM = "plumbline_answer_claim"
 _CLOCK = "plumbline_answer_reads_clock"
 _READS = "plumbline_answer_reads"
 
 
 def cached_answer(func: F) -> F:
-    """Mark a callback whose answer depends only on its inputs, the warehouse and the role.
+    """Mark a callback whose answer depends only on its inputs' and states' values, the
+    warehouse and the role: not on which input changed (``callback_context``), the clock (see
+    :func:`depends_on_clock`), files or memory.
 
     Put it under ``@requires(...)``. Never on a callback that changes state (an ``action``):
     :func:`install_answer_cache` refuses to start with one.
@@ -186,6 +192,16 @@ class AnswerCache:
             event.set()
 
 
+def question(body: dict[str, Any]) -> bytes:
+    """The key of a callback POST's question: SHA-256 of its body without the inputs that
+    changed (``changedPropIds``), in one canonical JSON form. The same values reached by another
+    filter, or by a page load instead of a filter change, are the same question: a cached
+    callback's answer depends on the values alone (:func:`cached_answer`)."""
+    asked = {k: v for k, v in body.items() if k not in TRIGGER_FIELDS}
+    text = json.dumps(asked, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).digest()
+
+
 def _page_is_cached(app: dash.Dash, pathname: object) -> bool:
     if not isinstance(pathname, str):
         return False
@@ -244,7 +260,7 @@ def install_answer_cache(app: dash.Dash, cache: AnswerCache | None = None) -> An
         wh = services().warehouse
         state = (wh.generation("data"), datetime.now(UTC).date())
         generations = wh.generations()
-        key = (user.role.value, hashlib.sha256(request.get_data()).digest())
+        key = (user.role.value, question(body))
         found = cache.lookup(state, key, generations)
         if found is not None:
             return flask.Response(found.body, 200, mimetype=found.mimetype)

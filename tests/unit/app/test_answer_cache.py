@@ -3,6 +3,8 @@ from memory; a write, another role, the clock or an error keeps them from being 
 
 from __future__ import annotations
 
+import inspect
+import re
 import threading
 from typing import Any
 
@@ -245,6 +247,35 @@ def test_another_input_value_is_another_question(app, counted) -> None:
     )
     _post(clients[Role.EXECUTIVE], other)
     assert len(calls) == 2
+
+
+def test_the_same_values_reached_another_way_are_the_same_question(app, counted) -> None:
+    clients, calls = counted
+    by_filter = _breakdown(app)
+    by_filter["changedPropIds"] = ["overview-by.value"]
+    _post(clients[Role.EXECUTIVE], by_filter)
+    on_load = dict(reversed(list({**by_filter, "changedPropIds": []}.items())))  # keys reordered
+    again = _post(clients[Role.EXECUTIVE], on_load)
+    assert again.status_code == 200 and len(calls) == 1
+    assert answer_cache.question(by_filter) == answer_cache.question(on_load)
+    other = {**by_filter, "inputs": [dict(i, value="x") for i in by_filter["inputs"]]}
+    assert answer_cache.question(other) != answer_cache.question(by_filter)
+
+
+_TRIGGER = re.compile(r"callback_context|triggered|\bdash\.ctx\b|import [^\n]*\bctx\b")
+
+
+def test_no_cached_callback_reads_which_input_changed(app) -> None:
+    # The question leaves out which input changed, so a cached answer must not depend on it.
+    modules = {
+        inspect.getmodule(entry["callback"])
+        for entry in app.callback_map.values()
+        if is_cached(entry.get("callback"))
+    }
+    assert modules
+    for module in modules:
+        found = _TRIGGER.search(inspect.getsource(module))
+        assert found is None, f"{module.__name__} reads {found.group(0)!r}"
 
 
 def test_a_failed_answer_is_not_kept(app, counted, monkeypatch) -> None:
