@@ -1,1 +1,1 @@
-"""Pure figure builders: ``DataFrame -> go.Figure``, no Dash, no SQL."""
+"""Pure figure builders: ``DataFrame -> Figure``, no Dash, no SQL."""

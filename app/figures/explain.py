@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.data import plain
 from app.figures.formatting import format_pct, is_missing
-from app.figures.spec import figure, reference_line
+from app.figures.spec import Figure, figure, reference_line
 from app.figures.theme import (
     DANGER,
     INFO,
@@ -82,7 +81,7 @@ def feature_order(importance: pd.DataFrame) -> list[str]:
     return [str(f) for f in frame["feature"]]
 
 
-def importance_figure(importance: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
+def importance_figure(importance: pd.DataFrame, subtitle: str | None = None) -> Figure:
     """Mean |SHAP| in probability points per feature as horizontal bars, strongest on top.
 
     ``importance`` has columns feature, mean_abs_points, share, rank and direction (as
@@ -170,7 +169,7 @@ def summary_figure(
     subtitle: str | None = None,
     top: int = SUMMARY_FEATURES,
     per_feature: int = SUMMARY_POINTS,
-) -> go.Figure:
+) -> Figure:
     """One row of dots per feature (the ``top`` strongest, strongest on top).
 
     Each dot is one explained customer: x its effect in probability points (``points``), colour
@@ -264,7 +263,7 @@ def is_categorical(points: pd.DataFrame) -> bool:
     return bool(points["value_num"].isna().all()) and bool(points["value_text"].notna().any())
 
 
-def dependence_figure(points: pd.DataFrame, feature: str, subtitle: str | None = None) -> go.Figure:
+def dependence_figure(points: pd.DataFrame, feature: str, subtitle: str | None = None) -> Figure:
     """Effect of ``feature`` (y, probability points) against its value (x), one dot per customer.
 
     Numeric features use ``value_num`` on a numeric axis; categories (``value_text``) sit on a
@@ -400,7 +399,7 @@ def waterfall_figure(
     title: str,
     x_range: Sequence[float] | None = None,
     bars: int = WATERFALL_BARS,
-) -> go.Figure:
+) -> Figure:
     """From the base rate (``base_proba``) through each feature's points to the prediction.
 
     A horizontal waterfall in percent: the base rate on top, one bar per contribution (red

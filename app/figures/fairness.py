@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.data import plain
 from app.figures.formatting import format_count, is_missing
 from app.figures.models import LEGEND_BELOW
-from app.figures.spec import figure
+from app.figures.spec import Figure, figure
 from app.figures.theme import INFO, SECONDARY, SUCCESS, WARNING, empty_figure
 
 RATE_COLOURS = {"selection_rate": INFO, "tpr": SUCCESS, "fpr": WARNING}
@@ -175,7 +174,7 @@ def group_rates_figure(
     column: str,
     dpd_limit: float | None = None,
     eod_limit: float | None = None,
-) -> go.Figure:
+) -> Figure:
     """Selection rate, true positive rate and false positive rate per group of ``column``.
 
     Grouped bars, one colour per rate, on a percent axis. The subtitle gives the demographic
@@ -252,7 +251,7 @@ def group_rates_figure(
     return figure(traces, layout)
 
 
-def group_calibration_figure(groups: pd.DataFrame, column: str) -> go.Figure:
+def group_calibration_figure(groups: pd.DataFrame, column: str) -> Figure:
     """Mean predicted probability and observed churn rate per group of ``column``: a dumbbell.
 
     Each group has a circle at its mean predicted probability and a diamond at its observed

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import plotly.graph_objects as go
-
 from app.figures.data import plain
 from app.figures.formatting import format_pct, is_missing
 from app.figures.model_style import (
@@ -21,12 +19,13 @@ from app.figures.model_style import (
     _unit_axis,
     label_colours,
 )
+from app.figures.spec import Figure
 from app.figures.theme import (
     empty_figure,
 )
 
 
-def roc_overlay(curves: dict[str, dict]) -> go.Figure:
+def roc_overlay(curves: dict[str, dict]) -> Figure:
     """ROC curve per label (true vs false positive rate), with the random-classifier diagonal."""
     colours = label_colours(curves)
     traces: list[dict[str, Any]] = [
@@ -62,7 +61,7 @@ def roc_overlay(curves: dict[str, dict]) -> go.Figure:
     )
 
 
-def pr_overlay(curves: dict[str, dict], base_rates: dict[str, float]) -> go.Figure:
+def pr_overlay(curves: dict[str, dict], base_rates: dict[str, float]) -> Figure:
     """Precision against recall per label, with each label's churn base rate as a dotted line.
 
     The base rate is the precision of flagging customers at random, so a curve above its
@@ -125,7 +124,7 @@ def _nice_upper(value: float) -> float:
     return min(1.0, max(0.1, math.ceil(value * 10 - 1e-9) / 10))
 
 
-def calibration_overlay(curves: dict[str, dict]) -> go.Figure:
+def calibration_overlay(curves: dict[str, dict]) -> Figure:
     """Observed churn rate against mean predicted probability per bin, per label.
 
     Both axes share one range zoomed to the data, so the perfect-calibration diagonal stays at
@@ -188,7 +187,7 @@ def calibration_overlay(curves: dict[str, dict]) -> go.Figure:
     )
 
 
-def gain_overlay(curves: dict[str, dict]) -> go.Figure:
+def gain_overlay(curves: dict[str, dict]) -> Figure:
     """Share of all churners among the top x % of scores, per label, against random targeting."""
     colours = label_colours(curves)
     traces: list[dict[str, Any]] = [

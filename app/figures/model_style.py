@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import plotly.graph_objects as go
-
 from app.figures.formatting import floats
-from app.figures.spec import figure
+from app.figures.spec import Figure, figure
 from app.figures.theme import (
     DANGER,
     INFO,
@@ -95,7 +93,7 @@ def _unit_axis(title: str) -> dict[str, Any]:
 
 def _curve_figure(
     traces: list[dict[str, Any]], title: str, xaxis: dict[str, Any], yaxis: dict[str, Any]
-) -> go.Figure:
+) -> Figure:
     """The curve overlays' common frame: ``traces`` on ``xaxis``/``yaxis``, legend below."""
     return figure(
         traces,

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from app.figures.data import plain
 from app.figures.formatting import format_count, format_money, format_pct, is_missing
@@ -21,6 +20,7 @@ from app.figures.model_style import (
     label_colours,
 )
 from app.figures.spec import (
+    Figure,
     axis_name,
     figure,
     merge,
@@ -88,7 +88,7 @@ def format_threshold(value: float) -> str:
     return text[:-1] if text.endswith("0") else text
 
 
-def confusion_matrices(curves: dict[str, dict], thresholds: dict[str, float]) -> go.Figure:
+def confusion_matrices(curves: dict[str, dict], thresholds: dict[str, float]) -> Figure:
     """One confusion-matrix heatmap per label, side by side, at the label's decision threshold.
 
     Each cell shows its row count and its share of all rows; the grid threshold nearest to
@@ -189,7 +189,7 @@ def _mark_levels(positions: Sequence[float], gap: float = 0.08) -> list[int]:
 
 def profit_curve(
     grid: dict, value_per_churner: float, contact_cost: float, marks: dict[str, float]
-) -> go.Figure:
+) -> Figure:
     """Expected profit ($) of contacting everyone at or above each threshold, with marks.
 
     Profit is ``value_per_churner`` x churners caught - ``contact_cost`` x customers contacted,

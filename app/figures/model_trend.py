@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.formatting import floats, is_missing
 from app.figures.model_style import (
@@ -21,6 +20,7 @@ from app.figures.model_style import (
     TREND_TITLE,
 )
 from app.figures.spec import (
+    Figure,
     figure,
     merge,
     reference_line,
@@ -59,7 +59,7 @@ def _metric_range(values: pd.Series) -> list[float] | None:
     return [max(0.0, low - pad), min(1.0, high + pad)]
 
 
-def metric_trend(versions: pd.DataFrame) -> go.Figure:
+def metric_trend(versions: pd.DataFrame) -> Figure:
     """ROC AUC and PR AUC (top) and Brier score (bottom) per model version.
 
     ``versions`` has ``version`` (int), ``created_at``, ``roc_auc``, ``pr_auc``, ``brier``

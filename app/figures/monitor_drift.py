@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.formatting import format_count, format_month, is_missing
 from app.figures.monitor_style import (
@@ -23,7 +22,7 @@ from app.figures.monitor_style import (
     legend_key,
     title,
 )
-from app.figures.spec import figure
+from app.figures.spec import Figure, figure
 from app.figures.theme import LEGEND_BELOW, PRIMARY, empty_figure
 from pipeline.monitoring import ALL, SCORE
 from pipeline.monitoring.result import NAMES
@@ -82,7 +81,7 @@ def drift_heatmap(
     segment_label: str = "Whole batch",
     selected: tuple[str, str] | None = None,
     order: Sequence[str] | None = None,
-) -> go.Figure:
+) -> Figure:
     """One row per feature (most important on top), one column per month, coloured by
     severity; hover gives the drift sentence. Click targets are ``(x="YYYY-MM", y=feature)``.
 
@@ -205,7 +204,7 @@ def _window(cell: Mapping[str, Any]) -> str:
     return f"{format_month(start)}–{format_month(end)}"
 
 
-def distribution_figure(cell: Mapping[str, Any] | None) -> go.Figure:
+def distribution_figure(cell: Mapping[str, Any] | None) -> Figure:
     """Grouped bars of the share of rows per bin (or category) in the reference window and in
     the current month, from the stored histogram of one drift result
     (:func:`pipeline.warehouse.reads_monitor.cell`)."""

@@ -11,11 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.formatting import floats, format_month
 from app.figures.monitor_style import GRAPH_MARGIN, month_axis, title
-from app.figures.spec import figure
+from app.figures.spec import Figure, figure
 from app.figures.theme import DANGER, MUTED, PRIMARY, empty_figure
 from pipeline.monitoring import ALL
 
@@ -158,7 +157,7 @@ def quality_figure(
     frame: pd.DataFrame,
     thresholds: Mapping[str, float] | None = None,
     max_columns: int = 6,
-) -> go.Figure:
+) -> Figure:
     """Top: the share of missing values per month in the ``max_columns`` columns that ever
     miss most. Bottom: duplicate and quarantined rows, and the worst column's new-category
     and out-of-range shares. Dashed lines are the alert rules in ``thresholds`` (metric ->

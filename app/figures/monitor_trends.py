@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.formatting import floats, format_count, is_missing
 from app.figures.monitor_style import (
@@ -35,7 +34,7 @@ from app.figures.monitor_style import (
     placed,
     title,
 )
-from app.figures.spec import figure
+from app.figures.spec import Figure, figure
 from app.figures.theme import DANGER, LEGEND_BELOW, MUTED, PRIMARY, WARNING, empty_figure
 from pipeline.monitoring.result import NAMES, P_VALUE_METHODS
 
@@ -100,7 +99,7 @@ def prediction_drift_figure(
     frame: pd.DataFrame,
     events: pd.DataFrame | None = None,
     segment_label: str = "Whole batch",
-) -> go.Figure:
+) -> Figure:
     """The score distribution's drift statistic per month against its threshold, points
     coloured by severity; promotions and retrains as dotted lines.
 
@@ -292,7 +291,7 @@ def performance_figure(
     reference: tuple[int, float] | None = None,
     events: pd.DataFrame | None = None,
     segment_label: str = "Whole batch",
-) -> go.Figure:
+) -> Figure:
     """Estimated ``metric`` per month (line and band), realised (markers, once labels
     arrived), the champion's holdout value as a reference line, and below a time axis of
     promotions, retrains and alerts (dotted lines mark promotions and retrains above).

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.formatting import format_money, format_pct, is_missing
-from app.figures.spec import figure, merge, subplots, trace_axes, update_annotations, update_axes
+from app.figures.spec import (
+    Figure,
+    figure,
+    merge,
+    subplots,
+    trace_axes,
+    update_annotations,
+    update_axes,
+)
 from app.figures.theme import INFO, MUTED, PRIMARY, WARNING, empty_figure
 
 TREND_TITLE = "Churn per month: predicted vs realised, and revenue at risk"
@@ -21,7 +28,7 @@ def money_tick_format(currency: str = "$") -> dict:
     return {"tickprefix": currency, "tickformat": "~s"}
 
 
-def trend_figure(monthly: pd.DataFrame, currency: str = "$") -> go.Figure:
+def trend_figure(monthly: pd.DataFrame, currency: str = "$") -> Figure:
     """Predicted vs realised churn rate per month (top) and revenue at risk per month (bottom).
 
     ``monthly`` has one row per month with columns ``period`` (date), ``predicted_rate`` and
@@ -120,7 +127,7 @@ def breakdown_figure(
     period_label: str,
     currency: str = "$",
     max_bars: int = 20,
-) -> go.Figure:
+) -> Figure:
     """Predicted churn rate and revenue at risk per segment value, for one month.
 
     ``segments`` has columns ``segment`` (the value), ``customers``, ``predicted_rate``

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.figures.formatting import format_duration, is_missing
-from app.figures.spec import figure
+from app.figures.spec import Figure, figure
 from app.figures.theme import SECONDARY, STATUS_COLOURS, empty_figure
 
 
@@ -16,7 +15,7 @@ def _bar_text(status: str, duration: object) -> str:
     return "" if is_missing(duration) else format_duration(duration)
 
 
-def step_durations_figure(steps: pd.DataFrame, run_id: int) -> go.Figure:
+def step_durations_figure(steps: pd.DataFrame, run_id: int) -> Figure:
     """Horizontal bars of each step's duration in seconds, in execution order, coloured by status.
 
     ``steps`` has columns ``position``, ``step``, ``status`` and ``duration_s``. A step still

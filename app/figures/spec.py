@@ -1,15 +1,14 @@
-"""Figures written as plain dicts, then built once by ``go.Figure``.
+"""Figures written as plain dicts and sent as they are.
 
 Plotly's incremental API (``make_subplots``, ``add_trace(row=, col=)``, ``update_layout``,
 ``update_xaxes``) walks and validates the whole figure at every call: building the Overview's
-trend that way took ~25 ms, the same figure written as a dict and handed to ``go.Figure`` once
-takes ~3 ms. Dashboards build figures on every answer the cache does not hold, so the builders
-write dicts with these helpers and return a ``go.Figure``.
+trend that way took ~25 ms. The builders write the figure as dicts with these helpers instead,
+and :func:`figure` returns those dicts (a :class:`Figure`) for Dash to send: the JSON plotly.js
+reads, in Plumbline's template. Building plotly's objects from them, even unchecked, and copying
+them again to send cost 2-4 ms more per chart on every answer the cache does not hold.
 
-Checking every property against plotly's schema is still most of that (a six-line chart: 3.3 ms
-validated, 0.45 ms not; the JSON is the same). The test suite checks them
-(``PLUMBLINE_VALIDATE_FIGURES=1``, set by ``tests/conftest.py``), so a typo in a property fails
-there; the running app builds the same figures without checking.
+The test suite checks every figure against plotly's schema (``PLUMBLINE_VALIDATE_FIGURES=1``,
+set by ``tests/conftest.py``), so a typo in a property fails there; the running app skips it.
 """
 
 from __future__ import annotations
@@ -22,28 +21,82 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
+from _plotly_utils.utils import to_typed_array_spec
 from plotly.subplots import make_subplots
 
-from app.figures.theme import TEMPLATE, TEMPLATE_NAME
+from app.figures.theme import TEMPLATE
 
 _AXIS = re.compile(r"^([xy])axis(\d*)$")
 VALIDATE = os.environ.get("PLUMBLINE_VALIDATE_FIGURES") == "1"  # read once: tests clear env vars
 _LAYOUT_ARRAYS = ("annotations", "images", "shapes", "selections")
 
 
-def figure(data: Iterable[Mapping[str, Any]], layout: Mapping[str, Any]) -> go.Figure:
+class Figure(dict):
+    """A figure as plotly.js reads it: ``{"data": [trace, ...], "layout": {...}}``.
+
+    Dash sends it as it is. ``.data`` and ``.layout`` are plotly's objects for reading it
+    (tests, a chart's height), built on first use: change a figure through its dicts only,
+    before reading them.
+    """
+
+    @property
+    def data(self) -> tuple[Any, ...]:
+        return self._plotly().data
+
+    @property
+    def layout(self) -> go.Layout:
+        return self._plotly().layout
+
+    def _plotly(self) -> go.Figure:
+        built = self.__dict__.get("_plotly_figure")
+        if built is None:
+            # From the arrays as the builder gave them (what is sent has them in base64).
+            source = self.__dict__.get("_source", self)
+            built = self.__dict__["_plotly_figure"] = go.Figure(dict(source), _validate=False)
+        return built
+
+
+def figure(data: Iterable[Mapping[str, Any]], layout: Mapping[str, Any]) -> Figure:
     """A figure of ``data`` (trace dicts with a ``type``) in Plumbline's template, its
     properties checked against plotly's schema when :data:`VALIDATE` is set."""
     traces, layout = [_unset(dict(t)) for t in data], _unset(dict(layout))
     for name in _LAYOUT_ARRAYS:
         if layout.get(name) == []:
             del layout[name]  # as validation drops them
-    if pio.templates.default != TEMPLATE_NAME or "template" in layout:
-        layout = {"template": TEMPLATE, **layout}
-    # Otherwise plotly applies its default template without validating it again (~3 ms).
-    return go.Figure({"data": traces, "layout": layout}, _validate=VALIDATE)
+    template = layout.pop("template", TEMPLATE)
+    layout = {"template": _template_json() if template is TEMPLATE else template, **layout}
+    built = Figure(data=[_typed(t) for t in traces], layout=layout)
+    built.__dict__["_source"] = {"data": traces, "layout": layout}
+    if VALIDATE:
+        go.Figure(built.__dict__["_source"])  # raises on a property plotly does not know
+    return built
+
+
+def height(fig: Figure) -> int | None:
+    """The height a figure's layout sets, or None."""
+    return fig["layout"].get("height")
+
+
+@functools.cache
+def _template_json() -> dict[str, Any]:
+    """Plumbline's template as JSON, made once and shared by every figure (read-only)."""
+    return TEMPLATE.to_plotly_json()
+
+
+def _typed(properties: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a trace with its numpy arrays and pandas columns as plotly.js typed arrays
+    (base64), at every depth of its objects: the compact form plotly's own figures send."""
+    typed = {}
+    for key, value in properties.items():
+        if isinstance(value, np.ndarray | pd.Series | pd.Index):
+            value = to_typed_array_spec(value)
+        elif isinstance(value, dict):
+            value = _typed(value)
+        typed[key] = value
+    return typed
 
 
 def _unset(properties: dict[str, Any]) -> dict[str, Any]:

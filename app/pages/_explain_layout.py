@@ -11,10 +11,10 @@ from typing import Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from app.components.filters import filter_card, labelled_select
+from app.figures import spec
 
 
 class Ids(StrEnum):
@@ -55,9 +55,9 @@ GRAPH_CONFIG = {
 }
 
 
-def graph(figure: go.Figure, graph_id: str | None = None) -> dcc.Graph:
+def graph(figure: spec.Figure, graph_id: str | None = None) -> dcc.Graph:
     """A chart whose height comes from its figure, so the page does not jump as it loads."""
-    height = figure.layout.height or 440
+    height = spec.height(figure) or 440
     kwargs = {"id": graph_id} if graph_id else {}
     return dcc.Graph(figure=figure, config=GRAPH_CONFIG, style={"height": f"{height}px"}, **kwargs)
 

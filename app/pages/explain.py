@@ -26,6 +26,7 @@ from app.components.polling import (
     waiting_page,
 )
 from app.figures import explain as figures
+from app.figures import spec
 from app.pages import _explain_customer  # noqa: F401  (registers the one-customer callbacks)
 from app.pages import _models_fairness as fairness
 from app.pages._explain_layout import (
@@ -289,7 +290,7 @@ def update_dependence(
         ),
     ]
     figure = figures.dependence_figure(points, feature_, subtitle)
-    return graph(figure), {"minHeight": f"{figure.layout.height}px"}, direction
+    return graph(figure), {"minHeight": f"{spec.height(figure)}px"}, direction
 
 
 # -- fairness ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.components.polling import (
     waiting_page,
 )
 from app.figures import models as figures
+from app.figures import spec
 from app.figures.formatting import is_missing
 from app.pages import _models_compare as compare
 from app.pages import _models_fairness as fairness
@@ -78,9 +79,8 @@ GRAPH_CONFIG = {
 
 def _graph(figure: Any, min_height: int = 0) -> dcc.Graph:
     # A fixed height from the figure keeps the two-column grid aligned while charts load.
-    height = max(figure.layout.height or 440, min_height)
-    if height != figure.layout.height:
-        figure.update_layout(height=height)
+    height = max(spec.height(figure) or 440, min_height)
+    figure["layout"]["height"] = height
     return dcc.Graph(figure=figure, config=GRAPH_CONFIG, style={"height": f"{height}px"})
 
 

@@ -27,6 +27,7 @@ from app.components.polling import (
     waiting_page,
 )
 from app.figures import monitor as figures
+from app.figures import spec
 from app.pages import _monitor_alerts  # noqa: F401  (registers the alert and decision callbacks)
 from app.pages._explain_layout import card, graph, loading
 from app.pages._monitor_cell import cell_detail
@@ -176,7 +177,7 @@ def update_heatmap(
         selected if None not in selected else None,  # type: ignore[arg-type]
         order=(data or {}).get("features") or None,
     )
-    return figure, {"height": f"{figure.layout.height}px"}
+    return figure, {"height": f"{spec.height(figure)}px"}
 
 
 @callback(

@@ -6,16 +6,15 @@ import json
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
-from plotly.utils import PlotlyJSONEncoder
+from plotly.io.json import to_json_plotly
 
-import app.figures.theme  # noqa: F401  (registers Plumbline's template as plotly's default)
+import app.figures.theme
 from app.figures import spec
 
 
-def _json(fig: go.Figure) -> dict:
-    return json.loads(json.dumps(fig.to_plotly_json(), cls=PlotlyJSONEncoder))
+def _json(fig: spec.Figure) -> dict:
+    return json.loads(to_json_plotly(fig))  # as Dash encodes a callback's answer
 
 
 def _example() -> tuple[list[dict], dict]:
@@ -81,3 +80,15 @@ def test_subplots_hands_out_independent_copies_of_one_grid():
     second = spec.subplots(rows=2, cols=1, shared_xaxes=True)
     assert "title" not in second["xaxis"]
     assert set(second) >= {"xaxis", "xaxis2", "yaxis", "yaxis2"}
+
+
+def test_the_app_sends_the_dicts_plotly_js_reads_without_building_plotly_objects(monkeypatch):
+    monkeypatch.setattr(spec, "VALIDATE", False)
+    fig = spec.figure(*_example())
+    assert set(fig) == {"data", "layout"}
+    assert all(type(trace) is dict for trace in fig["data"]) and type(fig["layout"]) is dict
+    assert "_plotly_figure" not in vars(fig)  # plotly's objects only when someone reads them
+    assert fig["layout"]["template"] == app.figures.theme.TEMPLATE.to_plotly_json()
+    assert spec.height(fig) is None
+    fig["layout"]["height"] = 300
+    assert spec.height(fig) == 300 and fig.layout.height == 300

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from plotly.io.json import to_json_plotly
 
 from app.figures.fairness import (
     OBSERVED_COLOUR,
@@ -144,7 +145,7 @@ def test_figures_read_the_warehouse_frame_and_group_metrics_output():
     for build in (group_rates_figure, group_calibration_figure):
         fig = build(rows, "tier")
         assert [t.x[0] for t in fig.data if t.type == "bar"] in ([0] * 3, [])
-        fig.to_json()
+        to_json_plotly(fig)  # as Dash sends it
 
 
 def test_group_values_are_shown_literally_not_as_markup():
