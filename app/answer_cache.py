@@ -198,7 +198,7 @@ def question(body: dict[str, Any]) -> bytes:
     filter, or by a page load instead of a filter change, are the same question: a cached
     callback's answer depends on the values alone (:func:`cached_answer`)."""
     asked = {k: v for k, v in body.items() if k not in TRIGGER_FIELDS}
-    text = json.dumps(asked, sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(asked, sort_keys=True, separators=(",", ":"))  # a parsed JSON body
     return hashlib.sha256(text.encode()).digest()
 
 

@@ -65,7 +65,8 @@ def _measured(served: Served, phase: Callable[..., dict[str, Any]]) -> dict[str,
     report["client_cpu_seconds"] = round(end[1] - begin[1], 1)
     lookups = {k: int(end[2].get(k, 0) - begin[2].get(k, 0)) for k in ("hit", "miss")}
     total = sum(lookups.values())
-    report["answer_cache"] = {**lookups, "computed_share": round(lookups["miss"] / total, 3)}
+    share = round(lookups["miss"] / total, 3) if total else 0.0
+    report["answer_cache"] = {**lookups, "computed_share": share}
     return report
 
 
