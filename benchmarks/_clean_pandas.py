@@ -6,7 +6,9 @@ pandas on string columns, no row loops, one file at a time. It follows
 outputs:
 
 * validate: read every file as text (``dtype=str, keep_default_na=False``), keep them all in
-  memory like the flow keeps its ``raw_<batch>`` tables, and profile the first one;
+  memory like the flow keeps its ``raw_<batch>`` tables, profile the first one, and scan each
+  file's first ``pii_scan.SAMPLE_ROWS`` rows for columns that look like e-mails, phone numbers
+  or names (the flow's PII suspects: each distinct value cleaned and matched once);
 * clean, per file: trim (spaces only, as DuckDB's ``trim``) and NFC-normalise text, turn
   ``cleaning.NULL_TOKENS`` into missing, give each categorical value one spelling per
   lower-case key (contract categories first, then the file's most frequent spelling), parse
@@ -31,6 +33,7 @@ import pandas as pd
 from pipeline.contract import ColumnProfile, Contract, infer_contract
 from pipeline.settings import DatasetSettings
 from pipeline.warehouse.cleaning import NULL_TOKENS
+from pipeline.warehouse.pii_scan import FLAG_SHARE, PATTERNS, SAMPLE_ROWS
 
 PROFILE_FIELDS = {f.name for f in fields(ColumnProfile)}
 REPORT_FIELDS = (
@@ -91,6 +94,44 @@ def profile(raw: pd.DataFrame) -> list[ColumnProfile]:
             )
         )
     return out
+
+
+# The cheap test a value must pass before its pattern runs, as pii_scan.NECESSARY.
+NECESSARY = {
+    "email": lambda v: v.str.contains("@", regex=False),
+    "phone": lambda v: v.str.len() >= 8,
+    # A capital first, then a space, an apostrophe or a hyphen somewhere.
+    "name": lambda v: v.str.contains(r"^[A-Z][\s\S]*[ '-]", regex=True),
+}
+
+
+def pii_suspects(raw: pd.DataFrame, skip: set[str]) -> list[tuple[str, str, float]]:
+    """(column, kind, share) for each column outside ``skip`` whose first ``SAMPLE_ROWS``
+    values are mostly e-mails, phone numbers or names, as ``pii_scan.scan_staged`` finds them:
+    each distinct value is cleaned and matched once, weighted by its count."""
+    sample = raw.head(SAMPLE_ROWS)
+    found = []
+    for col in sample.columns.drop("_row"):
+        if col in skip or col.startswith("_"):
+            continue
+        counts = sample[col].value_counts()
+        text = clean_text(counts.index.to_series(index=None))
+        valid = text.notna().to_numpy()
+        values, weights = text[valid], counts.to_numpy()[valid]
+        total = weights.sum()
+        if not total:
+            continue
+        shares = []
+        for kind, pattern in PATTERNS.items():
+            candidates = NECESSARY[kind](values).fillna(False).to_numpy(dtype=bool)
+            matched = np.zeros(len(values), dtype=bool)
+            if candidates.any():
+                matched[candidates] = values[candidates].str.fullmatch(pattern).to_numpy(bool)
+            shares.append((kind, weights[matched].sum() / total))
+        kind, share = max(shares, key=lambda pair: pair[1])
+        if share >= FLAG_SHARE:
+            found.append((col, kind, float(share)))
+    return found
 
 
 def canonical(text: pd.Series, known: list[str]) -> pd.Series:
@@ -232,18 +273,28 @@ def _quarantine(
 
 def run(
     paths: list[Path], dataset: DatasetSettings, contract: Contract
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], Contract]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], Contract, list[tuple[int, str, str]]]:
     """Validate then clean ``paths`` (batch ids 1..n) with ``contract``.
 
-    Returns the accepted rows of every file, the quarantined rows, the summed report and the
-    contract this implementation infers from the first file (the caller checks it matches).
+    Returns the accepted rows of every file, the quarantined rows, the summed report, the
+    contract this implementation infers from the first file (the caller checks it matches) and
+    the PII suspects as (batch id, column, kind).
     """
     raws: dict[int, pd.DataFrame] = {}
     inferred = None
+    # Configured PII and the keys are not suspects (as the flow passes them to scan_staged).
+    configured = {p.lower() for p in dataset.pii} | {
+        dataset.entity_id,
+        dataset.event_time,
+        dataset.target,
+    }
+    suspects = []
     for batch_id, path in enumerate(paths, start=1):
         raw = read_raw(path)
         if inferred is None:
             inferred = infer_contract(profile(raw), dataset)
+        skip = {c for c in raw.columns if c.lower() in configured}
+        suspects += [(batch_id, col, kind) for col, kind, _ in pii_suspects(raw, skip)]
         raws[batch_id] = raw
     cleaned, quarantined = [], []
     totals = dict.fromkeys(REPORT_FIELDS, 0)
@@ -258,4 +309,5 @@ def run(
         pd.concat(quarantined, ignore_index=True),
         totals,
         inferred,
+        suspects,
     )

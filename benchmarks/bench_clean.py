@@ -6,11 +6,12 @@ Both implementations do the flow's validate and clean steps over the same 24 mon
 * ``duckdb``: the Plumbline functions called exactly as ``pipeline/flow.py`` calls them, on an
   in-memory ``duckdb.connect()``: the files staged (``stage_batches``: files with one header are
   read together, ~32 MB per staged table), the first one profiled and ``infer_contract``, every
-  batch scanned for PII suspects (``scan_staged``; the pandas side has no such step), then each
-  staged table cleaned, all its batches at once (``clean_data_batches``), and dropped, and
-  ``finish_clean`` leaving ``stage_clean`` and ``stage_quarantine``;
-* ``pandas``: ``benchmarks/_clean_pandas.py``, the same steps in vectorised pandas, ending with
-  the cleaned and the quarantined rows as DataFrames.
+  batch scanned for PII suspects (``scan_staged``), then each staged table cleaned, all its
+  batches at once (``clean_data_batches``), and dropped, and ``finish_clean`` leaving
+  ``stage_clean`` and ``stage_quarantine``;
+* ``pandas``: ``benchmarks/_clean_pandas.py``, the same steps in vectorised pandas (the first
+  file profiled, each file's first rows scanned for PII suspects, each file cleaned), ending
+  with the cleaned and the quarantined rows as DataFrames and the suspects.
 
 Each run is a fresh child process, so peak memory is that process's ``ru_maxrss``; a third
 child that only imports the same libraries gives the interpreter + imports baseline. The time
@@ -248,6 +249,12 @@ def _child_duckdb(data: Path, dump: bool) -> dict[str, Any]:
         "rules": rules,
         "output_rows": clean_rows,
         "contract_matches": contract == plumbline,
+        "pii_suspects": sorted(
+            [bid, col, kind]
+            for bid, col, kind in cur.execute(
+                "SELECT batch_id, column_name, kind FROM stage_pii"
+            ).fetchall()
+        ),
         "threads": cur.execute("SELECT current_setting('threads')").fetchone()[0],
         "memory_limit": cur.execute("SELECT current_setting('memory_limit')").fetchone()[0],
     }
@@ -258,7 +265,7 @@ def _child_pandas(data: Path, dump: bool) -> dict[str, Any]:
     paths = _customer_files(data)
     contract = lib.Contract.from_json((data / "contract.json").read_text(encoding="utf-8"))
     with _Clock() as clock:
-        clean, quarantine, totals, inferred = lib.clean_pandas.run(
+        clean, quarantine, totals, inferred, suspects = lib.clean_pandas.run(
             paths, lib.DatasetSettings(), contract
         )
     peak = peak_memory()
@@ -275,6 +282,7 @@ def _child_pandas(data: Path, dump: bool) -> dict[str, Any]:
         "output_rows": len(clean),
         "contract_matches": inferred == contract,
         "contract_diff": _contract_diff(contract, inferred),
+        "pii_suspects": sorted([bid, col, kind] for bid, col, kind in suspects),
     }
 
 
@@ -458,6 +466,13 @@ def _print_equivalence(first: dict[str, dict[str, Any]], rows: dict[str, Any]) -
         f"{first['duckdb']['contract_matches']}; pandas profile infers the same: "
         f"{first['pandas']['contract_matches']}"
     )
+    pii = {side: first[side]["pii_suspects"] for side in IMPLEMENTATIONS}
+    _write(
+        f"PII suspects (batch, column, kind): duckdb {len(pii['duckdb'])}, pandas "
+        f"{len(pii['pandas'])}, the same: {pii['duckdb'] == pii['pandas']}"
+    )
+    if pii["duckdb"] != pii["pandas"]:
+        differ.append("pii_suspects")
     if first["pandas"]["contract_diff"]:
         _write(
             f"  contract fields pandas would infer differently: {first['pandas']['contract_diff']}"
