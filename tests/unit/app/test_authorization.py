@@ -227,6 +227,32 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(fresh):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
+def test_the_session_cookie_is_renewed_once_a_minute_not_on_every_response(fresh, monkeypatch):
+    from app.auth import session as session_module
+
+    now = [1_900_000_000.0]
+    monkeypatch.setattr(session_module.time, "time", lambda: now[0])
+    client = logged_in_client(fresh.server, "ana")
+
+    def cookie_sent() -> str | None:
+        response = client.get("/login")  # logged in: redirects, reading the session only
+        return response.headers.get("Set-Cookie")
+
+    assert cookie_sent() is None  # the login set it a moment ago
+    now[0] += session_module.RENEW_SECONDS - 1
+    assert cookie_sent() is None
+    now[0] += 2
+    renewed = cookie_sent()
+    assert renewed is not None and "Expires=" in renewed and cookie_sent() is None
+    now[0] += 3 * session_module.RENEW_SECONDS
+    again = cookie_sent()
+    assert again is not None and again != renewed  # signed again, with the new renewal time
+    # Still logged in with the cookie it holds; a change to the session is always sent.
+    assert client.get("/login").status_code == 302
+    client.post("/logout", data={"csrf": _csrf(client)})
+    assert client.get("/login").status_code == 200
+
+
 def test_the_session_cookie_is_secure_behind_https(settings, warehouse, start_run):
     from app import create_app
 
