@@ -103,7 +103,7 @@ class RenewingSessionInterface(SecureCookieSessionInterface):
 
     Flask re-signs a permanent session's cookie on every response to slide its expiry: with
     the dashboards' dozens of callback requests a second, serialising and signing the same
-    session again (~0.15 ms a response) costs the web as much as answering a cached callback.
+    session again costs ~0.15 ms a response, half of what a cached callback answer costs.
     The session notes when its cookie was last set (``r``, Unix seconds) and a response sets
     it again only when that is older: an active session still never expires, an idle one ends
     ``web.session_hours`` after its last renewal.
